@@ -1,0 +1,1 @@
+"""The `tutela` command line: Typer + Rich, a thin layer over the core."""

@@ -1,0 +1,86 @@
+"""Opening and migrating the engine store (SQLite file by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from importlib import resources
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tutela.errors import ConfigurationError
+
+
+def make_engine(url: str, **kwargs) -> sa.Engine:
+    """A SQLAlchemy engine with Tutela's connection settings for each database kind.
+
+    SQLite gets WAL and a busy timeout so the CLI, the worker and the server can share a file.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigurationError("a database URL is malformed (expected e.g. sqlite:///file.db or "
+                                 "postgresql+psycopg://host/db)") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=f"{parsed.get_backend_name()}+pymysql")
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except ImportError as exc:
+        raise ConfigurationError(f"no driver for {parsed.get_backend_name()}: {exc.name} is not installed") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    """The engine store: ``Store(url).migrate()`` brings it to the newest schema."""
+
+    def __init__(self, url: str, engine: sa.Engine | None = None):
+        self.url = url
+        self._engine = engine
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        return self._engine or make_engine(self.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def alembic_config(self):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("tutela.store").joinpath("migrations")))
+        return cfg
+
+    def migrate(self) -> None:
+        """Apply every pending migration of every area (all Alembic heads). Idempotent."""
+        from alembic import command
+
+        cfg = self.alembic_config()
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "heads")
+
+    def current_revisions(self) -> set[str]:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+
+    def dispose(self) -> None:
+        if self._engine is not None or "engine" in self.__dict__:
+            self.engine.dispose()
