@@ -15,8 +15,8 @@ from rich.console import Console
 
 from tutela.errors import PolicyError, TutelaError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

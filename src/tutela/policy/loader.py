@@ -56,6 +56,8 @@ def parse_policy(text: str, filename: str = "<policy>", base_dir: str | None = N
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: p.line or 0))
     policy.base_dir = base_dir
+    policy._file = filename
+    policy._lines = lines
     return policy
 
 

@@ -16,7 +16,7 @@ import os
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from tutela.actions import FieldAction, parse_action
 from tutela.durations import Duration
@@ -261,6 +261,27 @@ class Policy(Strict):
 
     #: the folder of the policy file; set by the loader, used to resolve relative paths
     base_dir: str | None = Field(default=None, exclude=True)
+    _file: str = PrivateAttr(default="<policy>")
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        """The policy file this was loaded from (for messages)."""
+        return self._file
+
+    def line_of(self, path: Path) -> int | None:
+        """The line in the policy file of ``path`` (or of its nearest declared ancestor)."""
+        probe = tuple(path)
+        while probe and probe not in self._lines:
+            probe = probe[:-1]
+        return self._lines.get(probe)
+
+    def problem(self, path: Path, message: str):
+        """A :class:`PolicyProblem` located at ``path`` — for checks that run after loading."""
+        from tutela.errors import PolicyProblem
+
+        where = ".".join(str(p) for p in path)
+        return PolicyProblem(self._file, self.line_of(path), f"{where}: {message}" if where else message)
 
     @model_validator(mode="after")
     def _names(self) -> Policy:
@@ -324,7 +345,9 @@ class Policy(Strict):
                     found.append((here + ("parent",), f"table '{table_name}' cannot be its own parent"))
             if table.subject and table.parent is None and not table.identity:
                 subject = self.subjects.get(table.subject)
-                if subject and (subject.system, subject.table) != (system_name, table_name):
+                subject_ok = subject is not None and subject.system in self.systems \
+                    and subject.table in self.systems[subject.system].tables
+                if subject_ok and (subject.system, subject.table) != (system_name, table_name):
                     found.append((here, f"table '{table_name}' belongs to subject '{table.subject}' but says "
                                   "neither 'parent' nor 'identity', so its rows cannot be tied to a subject"))
             subject = self.subjects.get(table.subject or "")
