@@ -34,7 +34,8 @@ def test_sample_policy_loads_with_defaults_and_derived_values():
     ("change", "expected"),
     [
         (("basis: contract", "basis: contrct"), "bad.yaml:14: purposes.service.basis: 'contrct' is not allowed"),
-        (("category: user.name,", "category: user.nam,"), "'user.nam' is not a fideslang data category; did you mean user.name"),
+        (("category: user.name,", "category: user.nam,"),
+         "'user.nam' is not a fideslang data category; did you mean user.name"),
         (("after: 1y", "after: 3x"), "retention.after: '3x' is not a duration"),
         (("after: 1y", "after: -1d"), "retention.after: '-1d' is negative"),
         (("[sentry]", "[sentri]"), "recipient 'sentri' is not declared under recipients"),

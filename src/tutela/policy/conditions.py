@@ -10,7 +10,7 @@ every column was matched against the reflected table.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -56,7 +56,7 @@ class AnyOf(BaseModel):
         return set().union(*(c.columns() for c in self.any))
 
 
-Condition = Union[Comparison, AllOf, AnyOf]
+Condition = Comparison | AllOf | AnyOf
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
