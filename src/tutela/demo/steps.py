@@ -165,6 +165,25 @@ def step_erasure(ctx: DemoContext) -> None:
             f"for a subscribed contact = {bool(kept) and is_suppressed(ctx.tutela, 'email', kept['email'])}")
 
 
+def step_retention(ctx: DemoContext) -> None:
+    """Retention: sessions after 3 h, uploads after 7 days, logs after 1 year — plan, run, result (R4, R5)."""
+    from tutela.errors import Conflict
+    from tutela.retention import plan_retention, run_retention
+
+    for plan in plan_retention(ctx.tutela):
+        oldest = "" if plan.oldest_age_days is None else f", oldest {plan.oldest_age_days:g} days old"
+        ctx.say(f"plan {plan.rule} ({plan.action} after {plan.after}): {plan.rows} rows due{oldest}")
+    results = run_retention(ctx.tutela, actor="demo:worker")
+    for result in results:
+        ctx.say(f"run  {result.rule}: {result.status}, {result.rows} rows in {result.batches} batch(es) "
+                f"(longest {result.longest_batch_ms:.0f} ms), audited as retention.run")
+    failed = [r.rule for r in results if not r.ok]
+    if failed:
+        raise Conflict(f"retention failed for {', '.join(failed)}")
+    left = sum(plan.rows for plan in plan_retention(ctx.tutela))
+    ctx.say(f"plan after the run: {left} rows due")
+
+
 def step_audit_verify(ctx: DemoContext) -> None:
     """Audit trail: verify the hash chain of every event recorded so far (R26)."""
     result = ctx.tutela.audit.verify()
@@ -174,6 +193,40 @@ def step_audit_verify(ctx: DemoContext) -> None:
     ctx.say(f"{events} verified; the chain and its signed head are intact")
 
 
+def step_audit_tamper(ctx: DemoContext) -> None:
+    """Tamper drill: an edited event in a copy of the store is caught (R26)."""
+    from tutela.audit.drill import tamper_drill
+
+    if ctx.tutela.store.dialect != "sqlite":
+        ctx.say("skipped: the drill copies a SQLite store file")
+        return
+    drill = tamper_drill(ctx.tutela.store, ctx.tutela.keyring)
+    if not drill.detected:
+        raise AuditTampered(f"the tamper drill edited event {drill.edited_seq} and verify did not name it")
+    ctx.say(f"in a throwaway copy, event {drill.edited_seq}'s actor was changed → `tutela audit verify` "
+            f"exits 1: first bad event {drill.result.first_bad_seq} ({drill.result.problem}); "
+            "the real store is untouched")
+
+
+def step_serve(ctx: DemoContext) -> None:
+    """Service: the dashboard and privacy center on 127.0.0.1 until Ctrl-C (R25, R28)."""
+    if not ctx.serve:
+        ctx.say("skipped (--no-serve); run `tutela serve` to start the service")
+        return
+    from tutela.api.serve import serve_until_interrupted
+    from tutela.auth import create_key, revoke_key
+
+    key_id, key = create_key(ctx.tutela, "admin", label="demo one-time key", actor="demo")
+    try:
+        serve_until_interrupted(ctx.tutela, announce=lambda url: (
+            ctx.say(f"dashboard: [bold]{url}/dashboard[/bold] · privacy center: {url}/privacy/_ · "
+                    f"API: {url}/openapi.json"),
+            ctx.say(f"one-time admin key (sign in with it; revoked when the demo stops): {key}"),
+            ctx.say("Ctrl-C stops the server")))
+    finally:
+        revoke_key(ctx.tutela, key_id, actor="demo")
+
+
 #: The steps, in the order the demo runs them.
 STEPS: list[Step] = [
     step_check,
@@ -181,7 +234,10 @@ STEPS: list[Step] = [
     step_requests,
     step_consent,
     step_erasure,
+    step_retention,
     step_audit_verify,
+    step_audit_tamper,
+    step_serve,
 ]
 
 
