@@ -45,8 +45,35 @@ class FieldAction:
         """Raise ValueError when the action cannot apply to this reflected column (schema check)."""
 
     def sql_value(self, column: Any, context: Any) -> Any:
-        """The SQLAlchemy expression the column is set to (``UPDATE … SET col = <this>``)."""
+        """The SQLAlchemy expression the column is set to (``UPDATE … SET col = <this>``).
+
+        None means this database cannot compute it: the executor reads the values and writes
+        :meth:`python_value` of each, one statement per batch.
+        """
         raise NotImplementedError
+
+    def sql_complete(self, context: Any) -> bool:
+        """False when :meth:`sql_value` leaves some values for :meth:`python_value` to finish."""
+        return True
+
+    def python_value(self, value: Any, context: Any) -> Any:
+        """The new value computed in Python (where :meth:`sql_value` is None or incomplete)."""
+        raise NotImplementedError(f"'{self.spec}' has no Python form")
+
+    def python_rows(self, column: Any, context: Any) -> Any:
+        """For an incomplete SQL form: a WHERE clause narrowing the rows Python must finish."""
+        return None
+
+    def needs_python(self, value: Any, context: Any) -> bool:
+        """True when a value read back still has to be set by :meth:`python_value`."""
+        return True
+
+    def pending(self, column: Any, context: Any) -> Any:
+        """A WHERE clause true for rows whose value is not yet in its final state; None if never.
+
+        Re-runs skip rows already processed, which makes every run idempotent and resumable.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec}>"

@@ -1,0 +1,251 @@
+"""Bulk pseudonymisation (R6): every row of a table matching a condition, in resumable batches.
+
+Typical use: every newsletter contact whose status is unsubscribed or bounced. The table's
+declared fields get their erasure actions, hashing inside the database where it can (see
+:mod:`tutela.actions.context`).
+
+Each batch is the next ``batch_size`` rows still pending, by primary key (keyset pagination, no
+OFFSET), and runs in one transaction of the target database:
+
+1. the batch's fields are set with one set-based UPDATE (plus one write-back statement for values
+   only Python can compute),
+2. the batch's pseudonyms are written to the suppression list in the engine store — committed
+   BEFORE the target batch, idempotently (the hash is the key), so a crash never leaves a
+   pseudonymised contact unsuppressed. The pseudonyms come from the SQLite hash function itself,
+   from ``UPDATE … RETURNING``, from a read-back (MariaDB), or — on PostgreSQL — from a second
+   connection that computes them while the UPDATE runs in a worker thread,
+3. the target transaction commits.
+
+A kill at any point leaves every row either untouched or fully processed; rows done are
+recognisably hashed, so a re-run skips them and finishes the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from tutela.actions.builtin import KEYED_HASH_LIKE, HashAction
+from tutela.actions.context import ActionContext
+from tutela.crypto.hashing import is_keyed_hash
+from tutela.erasure.apply import TableWork, apply_work, apply_work_returning
+from tutela.erasure.receipts import make_receipt, write_receipt
+from tutela.erasure.result import ErasureResult
+from tutela.erasure.suppression import add_entries, check_reason
+from tutela.errors import InvalidInput, NotFound
+from tutela.policy.conditions import Condition, compile_condition, parse_where
+
+#: target databases whose UPDATE overlaps the suppression writes (chosen by measurement, see
+#: docs/erasure.md); on SQLite both compete for the same Python interpreter, so it runs in turn
+OVERLAP_DIALECTS = {"postgresql"}
+
+
+@dataclass
+class BulkPlan:
+    """What a bulk run would touch: the table, its actions, the condition and the counts."""
+
+    system: str
+    name: str
+    work: TableWork
+    condition: sa.ColumnElement[bool]
+    where_text: str
+    matching: int = 0
+    pending: int = 0
+
+
+def find_table(tutela, table_ref: str) -> tuple[str, str]:
+    """(system, table) for ``table`` or ``system.table``; NotFound/InvalidInput when unclear."""
+    system, _, name = table_ref.rpartition(".")
+    candidates = [(s, t) for s, t, _ in tutela.policy.iter_tables() if t == name and (not system or s == system)]
+    if not candidates:
+        raise NotFound(f"table '{table_ref}' is not declared in the policy")
+    if len(candidates) > 1:
+        raise InvalidInput(f"table '{name}' is declared in several systems; write it as system.table")
+    return candidates[0]
+
+
+def plan_bulk(tutela, table_ref: str, where: str | Condition) -> BulkPlan:
+    """Check the table, its actions and the condition against the live schema, and count rows."""
+    system, name = find_table(tutela, table_ref)
+    work = TableWork.from_policy(tutela, system, name)
+    if isinstance(where, str):
+        try:
+            condition = parse_where(where)
+        except ValueError as exc:
+            raise InvalidInput(f"the condition cannot be read: {exc}") from None
+    else:
+        condition = where
+    try:
+        clause = compile_condition(condition, work.table)
+    except KeyError as exc:
+        raise InvalidInput(f"the condition names column '{exc.args[0]}', which table '{name}' does not have; "
+                           f"its columns: {', '.join(c.name for c in work.table.columns)}") from None
+    work.primary_key()
+    plan = BulkPlan(system, name, work, clause, str(where))
+    with tutela.system_engine(system).connect() as conn:
+        context = ActionContext.for_connection(conn, tutela.keyring)
+        pending = sa.func.coalesce(sa.func.sum(sa.case((work.pending(context), 1), else_=0)), 0)
+        counts = conn.execute(sa.select(sa.func.count(), pending).select_from(work.table).where(clause)).one()
+        plan.matching, plan.pending = int(counts[0]), int(counts[1])
+        conn.rollback()
+    return plan
+
+
+def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, reason: str = "unsubscribe",
+                 batch_size: int | None = None, dry_run: bool = False,
+                 progress: Callable[[int], None] | None = None, plan: BulkPlan | None = None) -> ErasureResult:
+    """Apply the table's erasure actions to every row matching ``where``, in resumable batches.
+
+    With ``dry_run`` only the counts are returned (``counts`` = rows that would change). Bad
+    tables, conditions or actions raise before any row changes.
+    """
+    check_reason(reason)
+    plan = plan or plan_bulk(tutela, table_ref, where)
+    key = f"{plan.system}.{plan.name}"
+    if dry_run:
+        return ErasureResult("pseudonymize", {key: plan.pending}, dry_run=True)
+    batch_size = batch_size or tutela.policy.engine.batch_size
+    if batch_size < 1:
+        raise InvalidInput("the batch size must be 1 or more")
+    work = plan.work
+    pk = work.primary_key()
+    identity = [f for f in work.fields if f.kind]
+    hashed = [f for f in identity if isinstance(f.action, HashAction)]
+    computed = [f for f in identity if not isinstance(f.action, HashAction)]
+    engine = tutela.system_engine(plan.system)
+    same_store = engine.url.render_as_string(hide_password=False) == \
+        tutela.store.engine.url.render_as_string(hide_password=False)
+    # Overlap: the batch's UPDATE runs in a worker thread while this thread reads the same rows as
+    # committed (a second connection; the UPDATE is not committed yet), hashes their identifiers
+    # and writes the suppression entries to the engine store; the target commits after both.
+    overlap = engine.dialect.name in OVERLAP_DIALECTS and not same_store and not work.deletes_rows
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tutela-pseudonymize") if overlap else None
+    reader = engine.connect() if overlap else None
+    reader_context = ActionContext.for_connection(reader, tutela.keyring) if overlap else None
+    changed = suppressed = 0
+    last = None
+    try:
+        while True:
+            with engine.begin() as conn:
+                sink: list = []
+                context = ActionContext.for_connection(conn, tutela.keyring, sink=sink)
+                after = sa.true() if last is None else pk > last
+                batch = conn.execute(sa.select(pk).where(plan.condition, work.pending(context), after)
+                                     .order_by(pk).limit(batch_size)).scalars().all()
+                if not batch:
+                    break
+                in_batch = sa.and_(plan.condition, after, pk <= batch[-1])
+                entries = _computed_entries(conn, work, computed, in_batch, context, reason, key)
+                if overlap:
+                    update = worker.submit(apply_work, conn, work, in_batch, context)
+                    try:
+                        # The reader sees the rows as committed, i.e. before this batch's UPDATE.
+                        entries += _hashed_by_reader(reader, work, hashed, in_batch, reader_context, reason, key)
+                        suppressed += add_entries(tutela, entries)
+                    except BaseException:
+                        update.exception()  # let the UPDATE finish before its transaction rolls back
+                        raise
+                    done = update.result()
+                elif context.is_sqlite and all(f.action.sql_complete(context.for_kind(f.kind)) for f in hashed):
+                    # tutela_hash told the sink every identifier it hashed: no read-back needed
+                    done = apply_work(conn, work, in_batch, context)
+                    entries += _sink_entries(sink, reason, key)
+                    suppressed += add_entries(tutela, entries, connection=conn if same_store else None)
+                else:
+                    done, returned = apply_work_returning(conn, work, in_batch, context,
+                                                          tuple(f.column for f in hashed))
+                    if returned is None:
+                        entries += _hashed_entries(conn, work, hashed, in_batch, reason, key)
+                    else:
+                        entries += _entries(hashed, returned, reason, key)
+                    suppressed += add_entries(tutela, entries, connection=conn if same_store else None)
+            changed += done
+            last = batch[-1]
+            if progress:
+                progress(done)
+    finally:
+        if worker is not None:
+            worker.shutdown()
+            reader.close()
+    counts = {key: changed}
+    tables = [{"system": plan.system, "table": plan.name, "where": plan.where_text,
+               "action": "delete_row" if work.deletes_rows else "update", "fields": work.actions(),
+               "rows": changed}]
+    receipt = make_receipt(tutela, operation="pseudonymize", tables=tables, reason=reason, actor=actor,
+                           extra={"suppressed": suppressed})
+    path = write_receipt(tutela, receipt)
+    tutela.audit.record("erasure.pseudonymize", actor=actor, table=key, where=plan.where_text, reason=reason,
+                        rows=changed, suppressed=suppressed, receipt=receipt["id"])
+    return ErasureResult("pseudonymize", counts, suppressed=suppressed, receipt=receipt, receipt_path=path)
+
+
+def _sink_entries(sink: list, reason: str, source: str) -> list[dict]:
+    """Suppression entries from the (kind, hash) pairs the SQLite hash function reported."""
+    at = datetime.now(UTC).replace(tzinfo=None)
+    return [{"hash": h, "kind": kind, "key_id": h[3:9], "reason": reason, "source": source, "created_at": at}
+            for kind, h in sink if is_keyed_hash(h)]
+
+
+def _entries(fields, returned: dict[str, list], reason: str, source: str) -> list[dict]:
+    """Suppression entries from the values an UPDATE … RETURNING gave back."""
+    at = datetime.now(UTC).replace(tzinfo=None)
+    return [{"hash": v, "kind": f.kind, "key_id": v[3:9], "reason": reason, "source": source, "created_at": at}
+            for f in fields for v in returned[f.column] if is_keyed_hash(v)]
+
+
+def _hashed_entries(conn, work: TableWork, fields, in_batch, reason: str, source: str) -> list[dict]:
+    """Suppression entries for identity columns hashed in this batch, read back after the UPDATE."""
+    entries = []
+    for f in fields:
+        column = work.table.c[f.column]
+        values = conn.execute(sa.select(column).where(in_batch, column.like(KEYED_HASH_LIKE))).scalars()
+        at = datetime.now(UTC).replace(tzinfo=None)
+        entries += [{"hash": v, "kind": f.kind, "key_id": v[3:9], "reason": reason, "source": source,
+                     "created_at": at} for v in values if is_keyed_hash(v)]
+    return entries
+
+
+def _hashed_by_reader(reader, work: TableWork, fields, in_batch, context: ActionContext, reason: str,
+                      source: str) -> list[dict]:
+    """Suppression entries for the identifiers the batch's UPDATE is hashing right now.
+
+    The reader computes the same hash expression as the UPDATE (inside the database where it can,
+    so on PostgreSQL the hashing runs in a third process) over the rows as committed; values the
+    SQL form leaves to Python are hashed here.
+    """
+    entries = []
+    at = datetime.now(UTC).replace(tzinfo=None)
+    for f in fields:
+        column = work.table.c[f.column]
+        field_context = context.for_kind(f.kind)
+        expression = f.action.sql_value(column, field_context)
+        query = sa.select(column if expression is None else expression).where(in_batch, f.action.pending(
+            column, field_context))
+        for value in reader.execute(query).scalars():
+            hashed = value if is_keyed_hash(value) else field_context.hash_value(value)
+            entries.append({"hash": hashed, "kind": f.kind, "key_id": hashed[3:9], "reason": reason,
+                            "source": source, "created_at": at})
+    reader.rollback()
+    return entries
+
+
+def _computed_entries(conn, work: TableWork, fields, in_batch, context: ActionContext, reason: str,
+                      source: str, pending_only: bool = False) -> list[dict]:
+    """Suppression entries hashed here from the values read before the UPDATE changes them."""
+    entries = []
+    at = datetime.now(UTC).replace(tzinfo=None)
+    for f in fields:
+        column = work.table.c[f.column]
+        query = sa.select(column).where(in_batch, column.is_not(None))
+        if pending_only:
+            query = query.where(column.not_like(KEYED_HASH_LIKE))
+        field_context = context.for_kind(f.kind)
+        for value in conn.execute(query).scalars():
+            hashed = field_context.hash_value(value)
+            entries.append({"hash": hashed, "kind": f.kind, "key_id": hashed[3:9], "reason": reason,
+                            "source": source, "created_at": at})
+    return entries

@@ -1,0 +1,162 @@
+"""The subject graph: nodes from parent links, identity links and reflected FKs; one filter per table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from world import (  # noqa: E402
+    answers,
+    bookings,
+    create_schema,
+    end_users,
+    make_tutela,
+    policy_text,
+    populate,
+    rows,
+    system_logs,
+)
+
+from tutela.errors import InvalidInput, NotFound, SchemaMismatch  # noqa: E402
+from tutela.subjects import SUBJECT_ID, SubjectGraph  # noqa: E402
+
+
+@pytest.fixture
+def app(db_url, store_url, tmp_path):
+    engine = create_schema(db_url)
+    populate(engine)
+    tutela = make_tutela(db_url, store_url, tmp_path)
+    yield tutela, engine
+    tutela.close()
+    engine.dispose()
+
+
+def test_nodes_children_first_with_depth_three(app):
+    tutela, _ = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    order = [(n.name, n.depth) for n in graph.nodes_children_first()]
+    assert order[0] == ("answers", 2)
+    names = [name for name, _ in order]
+    assert names.index("answers") < names.index("bookings") < names.index("end_users")
+    assert names.index("system_logs") < names.index("end_users")
+    assert "newsletter_contacts" not in names  # another subject
+    bookings_node = graph.nodes["app.bookings"]
+    assert (bookings_node.parent_column, bookings_node.parent_references) == ("end_user_id", "id")  # from the FK
+    assert isinstance(bookings_node.table, sa.Table)
+
+
+def test_rows_select_finds_exactly_the_subjects_rows_through_fk_path(app):
+    tutela, engine = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    keys = [2, 3]
+    with engine.connect() as conn:
+        found = {n.name: sorted(r.id for r in conn.execute(n.rows_select(keys))) for n in graph.nodes.values()}
+    assert found["end_users"] == [2, 3]
+    assert found["bookings"] == [20, 21, 30, 31]
+    assert found["answers"] == [200, 201, 210, 211, 300, 301, 310, 311]
+    assert found["system_logs"] == [2, 3]
+
+
+def test_row_filter_works_in_update_and_delete(app):
+    tutela, engine = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    node = graph.nodes["app.answers"]
+    with engine.begin() as conn:
+        deleted = conn.execute(sa.delete(node.table).where(node.row_filter([4]))).rowcount
+    assert deleted == 4
+    assert not rows(engine, answers, answers.c.booking_id.in_([40, 41]))
+    assert len(rows(engine, answers)) == 6 * 4 - 4
+
+
+def test_resolve_by_email_phone_and_id(app):
+    tutela, _ = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    assert graph.resolve("email", "  USER3@example.ORG ") == [3]  # stored as User3@Example.org: matched as given
+    assert graph.resolve("email", "User3@Example.org") == [3]
+    assert graph.resolve("phone", "+49 30 12345603") == [3]
+    assert graph.resolve(SUBJECT_ID, "5") == [5]
+    assert graph.resolve("email", "nobody@example.org") == []
+
+
+def test_resolve_scoped_by_tenant(app):
+    tutela, _ = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    # user 3 belongs to tenant globex (3 % 2 == 1)
+    assert graph.resolve("email", "User3@Example.org", tenant="globex") == [3]
+    assert graph.resolve("email", "User3@Example.org", tenant="acme") == []
+    node = graph.nodes["app.answers"]
+    with tutela.system_engine("app").connect() as conn:
+        assert conn.execute(node.rows_select([3], tenant="acme")).all() == []
+
+
+def test_resolve_rejects_malformed_identifiers(app):
+    tutela, _ = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    with pytest.raises(InvalidInput):
+        graph.resolve("email", "not-an-email")
+    with pytest.raises(InvalidInput):
+        graph.resolve("phone", "call me maybe")
+    with pytest.raises(InvalidInput):
+        graph.resolve(SUBJECT_ID, "abc")
+    with pytest.raises(InvalidInput):
+        graph.resolve("fax", "123")
+
+
+def test_unknown_subject_is_not_found(app):
+    tutela, _ = app
+    with pytest.raises(NotFound, match="not declared"):
+        SubjectGraph.build(tutela, "robot")
+
+
+def test_missing_parent_foreign_key_is_a_schema_mismatch(db_url, store_url, tmp_path):
+    engine = create_schema(db_url)
+    meta = sa.MetaData()
+    sa.Table("loose", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("owner", sa.Integer))
+    meta.create_all(engine)
+    text = policy_text(db_url, store_url).replace(
+        "      system_logs:\n",
+        "      loose:\n        parent: end_users\n        purpose: service\n"
+        "        fields:\n          owner: {category: user.unique_id}\n      system_logs:\n")
+    tutela = make_tutela(db_url, store_url, tmp_path, text=text)
+    try:
+        with pytest.raises(SchemaMismatch, match="no foreign key"):
+            SubjectGraph.build(tutela, "end_user")
+    finally:
+        tutela.close()
+        engine.dispose()
+
+
+def test_explicit_parent_column_is_used(db_url, store_url, tmp_path):
+    engine = create_schema(db_url)
+    meta = sa.MetaData()
+    sa.Table("loose", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("owner", sa.Integer))
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(end_users.insert(), [dict(id=1, tenant_id="a", email="a@example.org", status="x")])
+        conn.execute(sa.text("INSERT INTO loose (id, owner) VALUES (1, 1), (2, 9)"))
+    text = policy_text(db_url, store_url).replace(
+        "      system_logs:\n",
+        "      loose:\n        parent: {table: end_users, column: owner}\n        purpose: service\n"
+        "        fields:\n          owner: {category: user.unique_id}\n      system_logs:\n")
+    tutela = make_tutela(db_url, store_url, tmp_path, text=text)
+    try:
+        graph = SubjectGraph.build(tutela, "end_user")
+        node = graph.nodes["app.loose"]
+        with engine.connect() as conn:
+            assert [r.id for r in conn.execute(node.rows_select([1]))] == [1]
+    finally:
+        tutela.close()
+        engine.dispose()
+
+
+def test_unused_tables_are_not_touched_by_selects(app):
+    tutela, engine = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    assert {n.name for n in graph.nodes.values()} == {"end_users", "bookings", "answers", "system_logs"}
+    assert rows(engine, bookings, bookings.c.end_user_id == 1)
+    assert rows(engine, system_logs, system_logs.c.id == 1)
