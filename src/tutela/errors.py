@@ -72,6 +72,24 @@ class InvalidInput(TutelaError):
     http_status = 422
 
 
+class NotAuthenticated(TutelaError):
+    """No credentials, or credentials that are malformed, unknown or revoked."""
+
+    exit_code = 1
+    http_status = 401
+
+
+class RateLimited(TutelaError):
+    """Too many attempts in a short time; the caller may try again after ``retry_after`` seconds."""
+
+    exit_code = 1
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotAllowed(TutelaError):
     """The caller's role or tenant does not allow the action."""
 
