@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-
 # Art. 12(3): answer a data-subject request within one month of receipt ...
 REQUEST_RESPONSE_MONTHS = 1
 # ... extendable once by two further months, with reasons told to the subject.
