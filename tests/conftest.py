@@ -6,7 +6,6 @@ where it fails: CI must prove every database.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -14,21 +13,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dbs import KINDS, fresh_database, server_available  # noqa: E402
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-_availability: dict[str, str | None] = {}
-
-
-def require_server(kind: str) -> None:
-    """Skip (or, under CI, fail) when the database server of ``kind`` is unreachable."""
-    if kind not in _availability:
-        _availability[kind] = server_available(kind)
-    reason = _availability[kind]
-    if reason:
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
+from dbs import KINDS, fresh_database  # noqa: E402
+from support import IN_CI, SAMPLE_POLICY, require_server  # noqa: E402,F401  (re-exported for fixtures)
 
 
 @pytest.fixture(params=KINDS)
@@ -58,5 +44,3 @@ def store_url(tmp_path: Path) -> str:
     """A fresh SQLite engine store."""
     return f"sqlite:///{tmp_path / 'store.db'}"
 
-
-SAMPLE_POLICY = Path(__file__).parent / "policy" / "sample.yaml"

@@ -10,7 +10,7 @@ from tutela.audit.tables import GENESIS, audit_events, audit_head
 from tutela.crypto.keyring import Keyring
 from tutela.store import Store
 
-from conftest import require_server
+from support import require_server
 from dbs import KINDS, fresh_database
 
 

@@ -14,7 +14,7 @@ from tutela.audit import AuditEvent
 from tutela.cli.main import app
 from tutela.engine import Tutela
 
-from conftest import SAMPLE_POLICY
+from support import SAMPLE_POLICY
 
 runner = CliRunner()
 SUBJECT = "t1:abcdef:" + "3" * 64

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tutela.cli.main import app
 from tutela.engine import Tutela
 
-from conftest import SAMPLE_POLICY
+from support import SAMPLE_POLICY
 
 runner = CliRunner()
 

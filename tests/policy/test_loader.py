@@ -7,7 +7,7 @@ import pytest
 from tutela.errors import PolicyError
 from tutela.policy import load_policy, parse_policy
 
-from conftest import SAMPLE_POLICY
+from support import SAMPLE_POLICY
 
 GOOD = SAMPLE_POLICY.read_text()
 

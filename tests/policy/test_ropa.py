@@ -15,7 +15,7 @@ from tutela.errors import InvalidInput
 from tutela.policy import load_policy
 from tutela.policy.ropa import build_record, render_ropa
 
-from conftest import SAMPLE_POLICY
+from support import SAMPLE_POLICY
 
 
 @pytest.fixture
