@@ -1,0 +1,129 @@
+"""Kill -9 during `tutela retention run`, run again: expired rows gone, surviving rows unchanged.
+
+Each trial refills the table, starts the real CLI as a subprocess, waits until its first batch
+has committed (the row count drops), kills it with SIGKILL at a random moment after that, checks
+that no row is half-processed, runs it again and compares the survivors' checksum with the one
+taken before. ``TUTELA_CRASH_TRIALS`` sets the number of trials (5 by default; 20 for §5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "retention"))
+
+from retention_helpers import write_policy  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+TRIALS = int(os.environ.get("TUTELA_CRASH_TRIALS", "5"))
+ROWS = 30_000
+CLI = [sys.executable, "-c", "from tutela.cli.main import main; main()"]
+
+
+def _build_template(url: str) -> None:
+    """``template``: odd ids are 400-699 days old (expired after 1y), even ids 0-299 days old."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE template (id INTEGER PRIMARY KEY, created_at TIMESTAMP NOT NULL, "
+                             "email VARCHAR(100), note VARCHAR(100))")
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "INSERT INTO template WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                "WHERE i < ?) SELECT i, datetime('now', '-' || (CASE WHEN i % 2 = 1 THEN 400 + i % 300 "
+                "ELSE i % 300 END) || ' days'), 'user' || i || '@example.test', 'note ' || i FROM n", (ROWS,))
+        else:
+            conn.exec_driver_sql(
+                "INSERT INTO template SELECT i, (now() AT TIME ZONE 'UTC') - make_interval(days => CASE WHEN "
+                "mod(i, 2) = 1 THEN 400 + mod(i, 300) ELSE mod(i, 300) END), 'user' || i || '@example.test', "
+                "'note ' || i FROM generate_series(1, %(rows)s) AS i", {"rows": ROWS})
+    engine.dispose()
+
+
+def _reset(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sessions")
+        conn.exec_driver_sql("CREATE TABLE sessions (id INTEGER PRIMARY KEY, created_at TIMESTAMP NOT NULL, "
+                             "email VARCHAR(100), note VARCHAR(100))")
+        conn.exec_driver_sql("INSERT INTO sessions SELECT * FROM template")
+        conn.exec_driver_sql("CREATE INDEX ix_sessions_created_at ON sessions (created_at)")
+    engine.dispose()
+
+
+SESSIONS = sa.table("sessions", sa.column("id"), sa.column("created_at"), sa.column("email"), sa.column("note"))
+ODD = SESSIONS.c.id % 2 == 1
+EVEN = SESSIONS.c.id % 2 == 0
+HALF_ERASED = sa.or_(sa.and_(SESSIONS.c.email.is_(None), SESSIONS.c.note.is_not(None)),
+                     sa.and_(SESSIONS.c.email.is_not(None), SESSIONS.c.note.is_(None)))
+
+
+def _checksum(url: str, where: sa.ColumnElement[bool]) -> str:
+    engine = sa.create_engine(url)
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(SESSIONS).where(where).order_by(SESSIONS.c.id)):
+            digest.update(repr(tuple(str(v) for v in row)).encode())
+    engine.dispose()
+    return digest.hexdigest()
+
+
+def _count(url: str, where: sa.ColumnElement[bool] = sa.true()) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(SESSIONS).where(where)).scalar_one()
+    engine.dispose()
+    return count
+
+
+def _run(policy: Path, tmp_path: Path) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "--policy", str(policy), "retention", "run", "--yes"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("action", ["delete_rows", "erase_fields"])
+def test_kill_9_then_rerun_finishes_and_spares_the_rest(db_url, tmp_path, action):
+    _build_template(db_url)
+    tables = {"sessions": {"purpose": "service",
+                           "retention": {"after": "1y", "from": "created_at", "action": action},
+                           "fields": {"email": {"category": "user.contact.email"},
+                                      "note": {"category": "user.content.private"}}}}
+    policy = write_policy(tmp_path, db_url, tables, batch_size=50)
+    trials = TRIALS if action == "delete_rows" else max(1, TRIALS // 5)
+    due = ODD if action == "delete_rows" else sa.and_(ODD, SESSIONS.c.email.is_not(None))
+    rng = random.Random(trials)
+    killed = 0
+    for _ in range(trials):
+        _reset(db_url)
+        survivors = _checksum(db_url, EVEN)
+        process = _run(policy, tmp_path)
+        while _count(db_url, due) == ROWS // 2 and process.poll() is None:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.3))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed += 1
+        process.wait(timeout=60)
+        # Whole batches only: every row is either untouched or fully processed.
+        assert _count(db_url, HALF_ERASED) == 0
+        rerun = subprocess.run([*CLI, "--policy", str(policy), "retention", "run", "--yes"], cwd=tmp_path,
+                               capture_output=True, timeout=120)
+        assert rerun.returncode == 0, rerun.stderr.decode()
+        assert _count(db_url, due) == 0
+        assert _checksum(db_url, EVEN) == survivors
+        if action == "delete_rows":
+            assert _count(db_url) == ROWS // 2
+        else:
+            assert _count(db_url, sa.and_(ODD, SESSIONS.c.email.is_(None), SESSIONS.c.note.is_(None))) == ROWS // 2
+    assert killed >= 1, "every run finished before it could be killed; make the table bigger"

@@ -1,0 +1,234 @@
+"""Plans and runs on SQLite, PostgreSQL and MariaDB: counts, conditions, dry runs, re-runs, erase_fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+import sqlalchemy as sa
+from retention_helpers import NOW, checksum, fill, open_engine, rows_aged, table_rows, write_policy
+
+from tutela.retention import plan_retention, run_retention
+
+AWARE_NOW = NOW.replace(tzinfo=UTC)
+OLD = [timedelta(days=400 + i) for i in range(40)]
+FRESH = [timedelta(days=i) for i in range(25)]
+
+
+def _sessions(db_url):
+    """40 expired completed rows (ids 1-40), 15 expired running (101-115), 25 fresh completed (201-225)."""
+    rows = (rows_aged(OLD) + rows_aged(OLD[:15], status="running", start_id=101)
+            + rows_aged(FRESH, start_id=201))
+    fill(db_url, rows)
+
+
+def _policy(tmp_path, db_url, batch_size=7, **retention):
+    rule = {"after": "1y", "from": "created_at"} | retention
+    tables = {"sessions": {"purpose": "service", "retention": rule,
+                           "fields": {"email": {"category": "user.contact.email"},
+                                      "note": {"category": "user.content.private"}}}}
+    return open_engine(write_policy(tmp_path, db_url, tables, batch_size=batch_size))
+
+
+def test_plan_counts_equal_what_the_run_removes_and_a_condition_spares_other_rows(db_url, tmp_path):
+    _sessions(db_url)
+    tutela = _policy(tmp_path, db_url, where={"column": "status", "op": "eq", "value": "completed"})
+    spared = [r for r in table_rows(db_url) if r[1] != "completed" or r[0] > 200]
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    assert planned.rows == 40
+    assert planned.oldest_age_days == 439.0
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert result.status == "done" and result.rows == planned.rows
+    assert result.batches >= 2
+    after = table_rows(db_url)
+    assert checksum(after) == checksum(spared)
+    assert {r[1] for r in after if r[0] < 200} == {"running"}
+    tutela.close()
+
+
+def test_dry_run_changes_nothing_and_rerun_removes_nothing(db_url, tmp_path):
+    _sessions(db_url)
+    tutela = _policy(tmp_path, db_url)
+    before = table_rows(db_url)
+    [dry] = run_retention(tutela, now=AWARE_NOW, dry_run=True)
+    assert dry.status == "planned" and dry.rows == 55
+    assert table_rows(db_url) == before
+    assert tutela.audit.query(action="retention.run") == []
+    [first] = run_retention(tutela, now=AWARE_NOW)
+    [again] = run_retention(tutela, now=AWARE_NOW)
+    assert (first.rows, again.rows, again.status) == (55, 0, "done")
+    assert [planned.rows for planned in plan_retention(tutela, now=AWARE_NOW)] == [0]
+    assert len(table_rows(db_url)) == 25
+    tutela.close()
+
+
+def test_each_rule_run_is_audited_with_its_counts(db_url, tmp_path):
+    _sessions(db_url)
+    tutela = _policy(tmp_path, db_url, batch_size=20)
+    run_retention(tutela, now=AWARE_NOW, actor="cli:test")
+    [event] = tutela.audit.query(action="retention.run")
+    assert event.actor == "cli:test"
+    assert event.details["rule"] == "app.sessions"
+    assert event.details["rows"] == 55 and event.details["status"] == "done"
+    assert "@" not in repr(event.details)
+    tutela.close()
+
+
+def test_erase_fields_nulls_the_fields_of_expired_rows_once(db_url, tmp_path):
+    _sessions(db_url)
+    tutela = _policy(tmp_path, db_url, action="erase_fields")
+    before = {r[0]: r for r in table_rows(db_url)}
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert planned.rows == result.rows == 55
+    after = {r[0]: r for r in table_rows(db_url)}
+    assert set(after) == set(before)
+    for key, row in after.items():
+        if key > 200:
+            assert row == before[key]
+        else:
+            assert row[:3] == before[key][:3] and row[3:] == (None, None)
+    [again] = run_retention(tutela, now=AWARE_NOW)
+    assert again.rows == 0
+    tutela.close()
+
+
+def test_a_failing_rule_is_reported_and_the_other_rules_still_run(db_url, tmp_path):
+    _sessions(db_url)
+    engine = sa.create_engine(db_url)
+    metadata = sa.MetaData()
+    accounts = sa.Table("accounts", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("closed_at", sa.DateTime))
+    sa.Table("invoices", metadata, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(accounts.insert(), [{"id": 1, "closed_at": NOW - timedelta(days=900)}])
+        conn.execute(metadata.tables["invoices"].insert(), [{"id": 1, "account_id": 1}])
+    engine.dispose()
+    tables = {
+        "accounts": {"purpose": "service", "retention": {"after": "2y", "from": "closed_at"}},
+        "sessions": {"purpose": "service", "retention": {"after": "1y", "from": "created_at"}},
+    }
+    tutela = open_engine(write_policy(tmp_path, db_url, tables))
+    results = {r.rule: r for r in run_retention(tutela, now=AWARE_NOW)}
+    assert results["app.accounts"].status == "failed" and results["app.accounts"].error
+    assert results["app.sessions"].status == "done" and results["app.sessions"].rows == 55
+    assert len(table_rows(db_url, "accounts")) == 1
+    statuses = {e.details["rule"]: e.details["status"] for e in tutela.audit.query(action="retention.run")}
+    assert statuses == {"app.accounts": "failed", "app.sessions": "done"}
+    tutela.close()
+
+
+def test_few_due_rows_are_reached_by_keyset_batches(db_url, tmp_path, monkeypatch):
+    from tutela.retention import batches
+
+    used = []
+    for name in ("_keyset_batches", "_range_batches"):
+        original = getattr(batches, name)
+        monkeypatch.setattr(batches, name, lambda *a, _o=original, _n=name, **k: (used.append(_n), _o(*a, **k))[1])
+    expired = rows_aged([timedelta(days=500)] * 9, start_id=1)
+    for i, row in enumerate(expired):
+        row["id"] = 1 + i * 31  # spread through the table
+    fresh = [r for r in rows_aged([timedelta(days=3)] * 300, start_id=1) if r["id"] % 31 != 1]
+    fill(db_url, expired + fresh)
+    tutela = _policy(tmp_path, db_url, batch_size=2)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert used == ["_keyset_batches"]
+    assert (result.rows, result.status) == (9, "done") and result.batches >= 3
+    assert len(table_rows(db_url)) == len(fresh)
+    tutela.close()
+
+
+def test_many_due_rows_are_cut_into_storage_order_ranges(db_url, tmp_path, monkeypatch):
+    from tutela.retention import batches
+
+    used = []
+    original = batches._range_batches
+    monkeypatch.setattr(batches, "_range_batches", lambda *a, **k: (used.append(1), original(*a, **k))[1])
+    _sessions(db_url)
+    tutela = _policy(tmp_path, db_url, batch_size=3)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert used == [1] and result.rows == 55 and result.batches >= 2
+    tutela.close()
+
+
+def test_composite_primary_key_tables_are_batched_too(db_url, tmp_path):
+    engine = sa.create_engine(db_url)
+    metadata = sa.MetaData()
+    visits = sa.Table("visits", metadata, sa.Column("tenant", sa.String(10), primary_key=True),
+                      sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+                      sa.Column("seen_at", sa.DateTime, nullable=False))
+    metadata.create_all(engine)
+    rows = [{"tenant": tenant, "seq": seq, "seen_at": NOW - timedelta(days=40 if seq % 3 else 2)}
+            for tenant in ("acme", "beta", "zeta") for seq in range(1, 31)]
+    with engine.begin() as conn:
+        conn.execute(visits.insert(), rows)
+    tables = {"visits": {"purpose": "service", "retention": {"after": "30d", "from": "seen_at"}}}
+    tutela = open_engine(write_policy(tmp_path, db_url, tables, batch_size=4))
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert planned.rows == result.rows == 60 and result.batches >= 2
+    with engine.connect() as conn:
+        left = sorted(conn.execute(sa.select(visits.c.tenant, visits.c.seq)).all())
+    engine.dispose()
+    assert left == sorted((r["tenant"], r["seq"]) for r in rows if r["seq"] % 3 == 0)
+    tutela.close()
+
+
+def test_erase_fields_hashes_and_generalises_through_the_field_actions(db_url, tmp_path):
+    engine = sa.create_engine(db_url)
+    metadata = sa.MetaData()
+    logs = sa.Table("access_logs", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                    sa.Column("created_at", sa.DateTime, nullable=False),
+                    sa.Column("email", sa.String(120)), sa.Column("ip", sa.String(45)))
+    metadata.create_all(engine)
+    rows = [{"id": i, "created_at": NOW - timedelta(days=400 if i <= 6 else 5),
+             "email": f"Person{i}@Example.test", "ip": f"192.0.2.{i}"} for i in range(1, 11)]
+    with engine.begin() as conn:
+        conn.execute(logs.insert(), rows)
+    tables = {"access_logs": {"purpose": "service",
+                              "retention": {"after": "1y", "from": "created_at", "action": "erase_fields"},
+                              "fields": {"email": {"category": "user.contact.email", "on_erasure": "hash"},
+                                         "ip": {"category": "user.device.ip_address",
+                                                "on_erasure": "generalize:ip"}}}}
+    tutela = open_engine(write_policy(tmp_path, db_url, tables, batch_size=2))
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert planned.rows == result.rows == 6
+    with engine.connect() as conn:
+        after = {r.id: r for r in conn.execute(sa.select(logs))}
+    engine.dispose()
+    for row in rows:
+        now_row = after[row["id"]]
+        if row["id"] <= 6:
+            assert now_row.email.startswith("t1:") and "example" not in now_row.email.lower()
+            assert now_row.ip == "192.0.2.0"
+        else:
+            assert (now_row.email, now_row.ip) == (row["email"], row["ip"])
+    assert [r.rows for r in run_retention(tutela, now=AWARE_NOW)] == [0]
+    assert [p.rows for p in plan_retention(tutela, now=AWARE_NOW)] == [0]
+    tutela.close()
+
+
+def test_an_append_only_table_is_walked_along_the_index_of_its_from_column(db_url, tmp_path, monkeypatch):
+    from tutela.retention import batches
+
+    orders = []
+    original = batches._keyset_batches
+    def spy(conn, keys, *args, **kwargs):
+        orders.append([getattr(key, "name", None) or key.clause.name for key in keys])
+        return original(conn, keys, *args, **kwargs)
+
+    monkeypatch.setattr(batches, "_keyset_batches", spy)
+    # Like a log: ids and timestamps grow together; the oldest 1,500 of 3,000 rows are due.
+    rows = [{"id": i, "status": "x", "created_at": NOW - timedelta(days=3000 - i), "email": None,
+             "note": "n" * 40} for i in range(1, 3001)]
+    fill(db_url, rows)
+    tutela = _policy(tmp_path, db_url, batch_size=100, after="1500d")
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert planned.rows == result.rows == 1499 and result.batches >= 2
+    if db_url.startswith(("sqlite", "postgresql")):
+        assert orders == [["created_at", "id"]]
+    assert [r[0] for r in table_rows(db_url)] == list(range(1500, 3001))
+    tutela.close()
