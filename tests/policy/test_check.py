@@ -115,3 +115,11 @@ def test_cli_check_exit_codes(tmp_path):
     broken = runner.invoke(app, ["--policy", str(tmp_path / "missing.yaml"), "check"])
     assert broken.exit_code == 2
     assert "no such policy file" in broken.output
+
+
+def test_retention_rule_that_does_not_fit_its_table_is_a_check_error(db_url):
+    build_sample_app(db_url).dispose()
+    text = GOOD.replace("retention: {after: 1y, from: created_at}", "retention: {after: 1y, from: user_email}")
+    report = run_check(db_url, text)
+    messages = [str(p) for p in report.errors]
+    assert any("policy.yaml:" in m and "user_email" in m for m in messages), messages

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 from typing import Annotated
@@ -13,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 import tutela.retention  # noqa: F401 - registers the retention rules with `tutela check`
-from tutela.cli.common import console, err_console, fail, handle_errors, open_tutela
+from tutela.cli.common import console, err_console, fail, handle_errors, log_to_stderr, open_tutela
 
 retention_app = typer.Typer(help="Retention rules: plan (dry run with counts) and run in batches.",
                             no_args_is_help=True)
@@ -87,9 +86,7 @@ def worker(
     """Run due retention jobs until SIGTERM (which lets the current batch finish, then exits 0)."""
     from tutela.jobs import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    log_to_stderr()
     with open_tutela(actor="worker") as tutela:
         runner = Worker(tutela, poll_seconds=interval)
         signal.signal(signal.SIGTERM, lambda *_: runner.stop())

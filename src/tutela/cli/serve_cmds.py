@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tutela.cli.common import console, handle_errors, open_tutela
+from tutela.cli.common import console, handle_errors, log_to_stderr, open_tutela
 
 apikey_app = typer.Typer(help="API keys for the service: create (shown once), list, revoke.",
                          no_args_is_help=True)
@@ -26,7 +26,7 @@ def serve(
     from tutela.api.serve import run_server, start_callback_sweeper, uvicorn_config
     from tutela.api.settings import ServiceSettings
 
-    _log_to_stderr()
+    log_to_stderr()
     tutela = open_tutela(actor="service")
     tutela.migrate()
     settings = ServiceSettings.from_env(secure_cookies=bool(certfile))
@@ -44,18 +44,6 @@ def serve(
         if stop_worker is not None:
             stop_worker()
         tutela.close()
-
-
-def _log_to_stderr() -> None:
-    """Show Tutela's own log lines (requests without query strings, worker runs) on stderr."""
-    import logging
-
-    logger = logging.getLogger("tutela")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
 
 
 def _start_worker(tutela):

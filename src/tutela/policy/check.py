@@ -73,8 +73,11 @@ class CheckReport:
                 "errors": rows(self.errors), "warnings": rows(self.warnings)}
 
 
-#: Further checks areas add (e.g. retention rules against column types): fn(tutela, report).
-EXTRA_CHECKS: list[Callable[[object, CheckReport], None]] = []
+def _area_checks() -> list[Callable[[object, CheckReport], None]]:
+    """Checks that belong to other areas but read the same live schema: fn(tutela, report)."""
+    from tutela.retention.rules import check_rules  # imported here: retention imports the policy
+
+    return [check_rules]
 
 
 def check_policy(tutela, systems: list[str] | None = None) -> CheckReport:
@@ -89,8 +92,8 @@ def check_policy(tutela, systems: list[str] | None = None) -> CheckReport:
             continue
         report.systems_checked.append(system_name)
         _check_system(policy, system_name, metadata, report)
-    for extra in EXTRA_CHECKS:
-        extra(tutela, report)
+    for area_check in _area_checks():
+        area_check(tutela, report)
     return report
 
 

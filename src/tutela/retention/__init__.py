@@ -6,13 +6,9 @@
     results = run_retention(tutela, actor="cli")
 """
 
-from tutela.policy.check import EXTRA_CHECKS
 from tutela.retention.plan import RulePlan, plan_retention
 from tutela.retention.rules import BoundRule, bind_rules, check_rules
 from tutela.retention.run import RuleResult, run_retention, run_rule
-
-if check_rules not in EXTRA_CHECKS:
-    EXTRA_CHECKS.append(check_rules)
 
 __all__ = ["BoundRule", "RulePlan", "RuleResult", "bind_rules", "check_rules", "plan_retention", "run_retention",
            "run_rule"]
