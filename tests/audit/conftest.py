@@ -10,8 +10,8 @@ from tutela.audit.tables import GENESIS, audit_events, audit_head
 from tutela.crypto.keyring import Keyring
 from tutela.store import Store
 
-from support import require_server
 from dbs import KINDS, fresh_database
+from support import require_server
 
 
 def bypass_append_only(conn: sa.Connection) -> None:

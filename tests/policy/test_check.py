@@ -10,8 +10,8 @@ from tutela.engine import Tutela
 from tutela.policy import parse_policy
 from tutela.policy.check import check_policy, guess_category
 
-from support import SAMPLE_POLICY
 from policy.app_schema import build_sample_app
+from support import SAMPLE_POLICY
 
 GOOD = SAMPLE_POLICY.read_text()
 
@@ -59,7 +59,8 @@ def test_action_that_does_not_fit_the_column_is_an_error(db_url):
                         "          full_name: {category: user.name, on_erasure: \"null\"}\n"
                         "          tenant_id: {category: system.operations, on_erasure: \"null\"}")
     report = run_check(db_url, text)
-    assert any("'null' cannot apply to NOT NULL column 'end_users.tenant_id'" in str(p) for p in report.errors), report.errors
+    expected = "'null' cannot apply to NOT NULL column 'end_users.tenant_id'"
+    assert any(expected in str(p) for p in report.errors), report.errors
 
 
 def test_undeclared_personal_columns_and_missing_indexes_are_warnings(db_url, db_kind):
