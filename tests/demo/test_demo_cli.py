@@ -49,6 +49,12 @@ def test_demo_builds_everything_and_prints_the_summary(built):
     assert re.search(r"[1-9][0-9,]* events? verified", out), "the demo's own build event at least"
     assert "Demo complete" in out
     assert json.loads((directory / MARKER).read_text())["complete"] is True
+    # The DPO's queue is not empty: one request past its legal month, one near its SLA.
+    with sqlite3.connect(directory / "tutela-store.db") as conn:
+        open_requests = conn.execute("SELECT COUNT(*) FROM tutela_requests WHERE status NOT IN "
+                                     "('completed', 'rejected')").fetchone()[0]
+    assert open_requests == 2
+    assert re.search(r"received 40 days ago \(legal due [0-9-]+, overdue\)", out)
 
 
 def test_rerun_reuses_the_demo_and_loses_nothing(built):
@@ -62,6 +68,7 @@ def test_rerun_reuses_the_demo_and_loses_nothing(built):
     assert "Reusing the demo" in result.output and "--fresh" in result.output
     assert (directory / "tutela.key").read_bytes() == key
     assert _count(directory, "end_users") == 300
+    assert "left open for the dashboard" not in result.output  # the open requests are not filed twice
     with sqlite3.connect(directory / "app.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM tenants WHERE slug = 'kept'").fetchone()[0] == 1
 

@@ -114,12 +114,13 @@ def step_requests(ctx: DemoContext) -> None:
     users = ctx.tutela.table(APP_SYSTEM, "end_users")
     query = (sa.select(users.c.id, users.c.tenant_id, users.c.email)
              .where(users.c.email.is_not(None), users.c.email.not_like("t1:%"))
-             .order_by(users.c.id.desc()).limit(2))
+             .order_by(users.c.id.desc()).limit(4))
     with ctx.app_engine.connect() as conn:
         picked = conn.execute(query).all()
-    if len(picked) < 2:
-        raise NotFound("the demo app has fewer than two end users with an e-mail address left")
-    for (user_id, tenant, email), kind in zip(picked, ("access", "erasure"), strict=True):
+    if len(picked) < 4:
+        raise NotFound("the demo app has fewer than four end users with an e-mail address left")
+    _leave_open_requests(ctx, picked[2:])
+    for (user_id, tenant, email), kind in zip(picked[:2], ("access", "erasure"), strict=True):
         service = RequestService(ctx.tutela, actor="demo:operator", tenant=str(tenant))
         req = service.create(kind, [("email", email)], subject_type="end_user", source="demo")
         service.mark_verified(req.id, "demo: identity checked by the operator")
@@ -135,6 +136,25 @@ def step_requests(ctx: DemoContext) -> None:
             ctx.say(f"erasure request {done.id[:8]}… for end user {user_id} (tenant {tenant}): "
                     f"{sum(erasure['counts'].values())} rows erased; signed receipt → "
                     f"{erasure.get('receipt_path') or 'none (no data held)'}")
+
+
+def _leave_open_requests(ctx: DemoContext, users) -> None:
+    """Two access requests left open for the DPO's queue: one past its legal month, one near its SLA."""
+    from datetime import timedelta
+
+    from tutela.requests.service import RequestService, utcnow
+
+    if RequestService(ctx.tutela, actor="demo:operator", all_tenants=True).list(open_only=True):
+        return  # a reused demo keeps the open requests it already has
+    now = utcnow().replace(microsecond=0)
+    for (_, tenant, email), age_days in zip(users, (40, 11), strict=True):
+        service = RequestService(ctx.tutela, actor="demo:operator", tenant=str(tenant))
+        req = service.create("access", [("email", email)], subject_type="end_user", source="demo",
+                             received_at=now - timedelta(days=age_days))
+        service.mark_verified(req.id, "demo: identity checked by the operator")
+        state = "overdue" if req.overdue(now) else f"internal SLA due {req.sla_due:%Y-%m-%d}"
+        ctx.say(f"left open for the dashboard: access request {req.id[:8]}… received {age_days} days ago "
+                f"(legal due {req.legal_due}, {state})")
 
 
 def step_consent(ctx: DemoContext) -> None:
