@@ -44,6 +44,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_store_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class Store:
     """The engine store: ``Store(url).migrate()`` brings it to the newest schema."""
 
@@ -53,7 +59,16 @@ class Store:
 
     @cached_property
     def engine(self) -> sa.Engine:
-        return self._engine or make_engine(self.url)
+        if self._engine is not None:
+            return self._engine
+        engine = make_engine(self.url)
+        if engine.dialect.name == "sqlite":
+            # Under WAL, NORMAL keeps every commit through a crash or kill -9 of any process and
+            # never corrupts; only the last commits can be lost if the machine itself loses power.
+            # It saves an fsync per commit of the store (audit, requests, suppression). The
+            # application's own databases keep their settings.
+            event.listen(engine, "connect", _sqlite_store_pragmas)
+        return engine
 
     @property
     def dialect(self) -> str:
