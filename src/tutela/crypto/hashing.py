@@ -107,9 +107,14 @@ def pseudonym(keyring: Keyring, kind: str, value: str) -> str:
     return keyed_hash(keyring, kind, value)
 
 
+_KEYED_HASH_LENGTH = len("t1:") + 6 + 1 + 64
+
+
 def is_keyed_hash(value: object) -> bool:
     """True for a ``t1:<key id>:<64 hex>`` string; never for an e-mail, phone or other identifier."""
-    return isinstance(value, str) and _KEYED_HASH.match(value) is not None
+    # Length and prefix first: bulk runs ask this of millions of plain values.
+    return (isinstance(value, str) and len(value) == _KEYED_HASH_LENGTH and value.startswith("t1:")
+            and _KEYED_HASH.match(value) is not None)
 
 
 def hash_key_id(value: str) -> str:
