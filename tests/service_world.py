@@ -50,6 +50,18 @@ def build_world(db_url: str, store_url: str, tmp_path: Path, smtp_port: int, *,
     return World(tutela, app)
 
 
+@pytest.fixture
+def world(store_url, tmp_path, monkeypatch, smtp_server):
+    """The service over the shop world on SQLite (HTTP behaviour does not depend on the database).
+
+    Import it into a conftest or test module together with ``smtp_server``.
+    """
+    monkeypatch.setenv("TUTELA_EXPORT_DIR", str(tmp_path / "exports"))
+    built = build_world(f"sqlite:///{tmp_path / 'shop.db'}", store_url, tmp_path, smtp_server.port)
+    yield built
+    built.tutela.close()
+
+
 @pytest.fixture(autouse=True)
 def cheap_key_hashing(monkeypatch):
     """Argon2 with minimal cost in service tests: keys are created by the dozen here, and the

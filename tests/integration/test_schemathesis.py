@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from service_world import build_world, cheap_key_hashing  # noqa: F401 - autouse fixture
+from service_world import cheap_key_hashing, world  # noqa: F401 - fixtures (cheap_key_hashing is autouse)
 from smtp_server import smtp_server  # noqa: F401 - fixture
 
 EXAMPLES_PER_OPERATION = 10
@@ -34,17 +34,8 @@ def problem_body_on_errors(ctx, response, case) -> None:
 
 
 @pytest.fixture
-def fuzz_world(store_url, tmp_path, monkeypatch, smtp_server):  # noqa: F811
-    monkeypatch.setenv("TUTELA_EXPORT_DIR", str(tmp_path / "exports"))
-    world = build_world(f"sqlite:///{tmp_path / 'shop.db'}", store_url, tmp_path, smtp_server.port)
-    yield world
-    world.tutela.close()
-
-
-@pytest.fixture
-def api_schema(fuzz_world):
-    api_schema.world = fuzz_world
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_world.app)
+def api_schema(world):  # noqa: F811
+    return schemathesis.openapi.from_asgi("/openapi.json", world.app)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
@@ -53,7 +44,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None,
           suppress_health_check=list(HealthCheck), derandomize=True)
-def test_api_never_fails_and_answers_problems(case, fuzz_world):
-    headers = {"Authorization": f"Bearer {fuzz_world.key('admin', 't1')}"}
-    with TestClient(fuzz_world.app, raise_server_exceptions=False):
+def test_api_never_fails_and_answers_problems(case, world):  # noqa: F811
+    headers = {"Authorization": f"Bearer {world.key('admin', 't1')}"}
+    with TestClient(world.app, raise_server_exceptions=False):
         case.call_and_validate(headers=headers, checks=[not_a_server_error, problem_body_on_errors])

@@ -5,19 +5,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from service_world import build_world, cheap_key_hashing  # noqa: F401 - autouse fixture
+from service_world import cheap_key_hashing, world  # noqa: F401 - fixtures (cheap_key_hashing is autouse)
 from smtp_server import smtp_server  # noqa: F401 - re-exported fixture
 
 
 @pytest.fixture
-def world(store_url, tmp_path, monkeypatch, smtp_server):  # noqa: F811
-    monkeypatch.setenv("TUTELA_EXPORT_DIR", str(tmp_path / "exports"))
-    built = build_world(f"sqlite:///{tmp_path / 'shop.db'}", store_url, tmp_path, smtp_server.port)
-    yield built
-    built.tutela.close()
-
-
-@pytest.fixture
-def client(world):
+def client(world):  # noqa: F811 - the imported fixture
     with TestClient(world.app, follow_redirects=False) as c:
         yield c
