@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 
 from tutela.auth import authenticate, list_keys
-from tutela.demo.steps import DemoContext, step_serve
+from tutela.cli.demo_cmds import step_serve
+from tutela.demo.steps import DemoContext
 from tutela.errors import NotAuthenticated
 
 

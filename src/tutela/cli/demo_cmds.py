@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tutela.cli.common import console, handle_errors
+from tutela.demo.steps import DemoContext
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,28 @@ def demo(
     Running it again on the same --dir reuses the demo (nothing is lost); --fresh rebuilds it.
     """
     from tutela.demo.run import run_demo
+    from tutela.demo.steps import STEPS
 
-    result = run_demo(directory, size=size, seed=seed, serve=serve, fresh=fresh, console=console)
+    result = run_demo(directory, size=size, seed=seed, serve=serve, fresh=fresh, console=console,
+                      steps=[*STEPS, step_serve])
     if not result.ok:
         raise typer.Exit(1)
+
+
+def step_serve(ctx: DemoContext) -> None:
+    """Service: the dashboard and privacy center on 127.0.0.1 until Ctrl-C (R25, R28)."""
+    if not ctx.serve:
+        ctx.say("skipped (--no-serve); run `tutela serve` to start the service")
+        return
+    from tutela.api.serve import serve_until_interrupted
+    from tutela.auth import create_key, revoke_key
+
+    key_id, key = create_key(ctx.tutela, "admin", label="demo one-time key", actor="demo")
+    try:
+        serve_until_interrupted(ctx.tutela, announce=lambda url: (
+            ctx.say(f"dashboard: [bold]{url}/dashboard[/bold] · privacy center: {url}/privacy/_ · "
+                    f"API: {url}/openapi.json"),
+            ctx.say(f"one-time admin key (sign in with it; revoked when the demo stops): {key}"),
+            ctx.say("Ctrl-C stops the server")))
+    finally:
+        revoke_key(ctx.tutela, key_id, actor="demo")

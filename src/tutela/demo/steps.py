@@ -228,26 +228,8 @@ def step_audit_tamper(ctx: DemoContext) -> None:
             "the real store is untouched")
 
 
-def step_serve(ctx: DemoContext) -> None:
-    """Service: the dashboard and privacy center on 127.0.0.1 until Ctrl-C (R25, R28)."""
-    if not ctx.serve:
-        ctx.say("skipped (--no-serve); run `tutela serve` to start the service")
-        return
-    from tutela.api.serve import serve_until_interrupted
-    from tutela.auth import create_key, revoke_key
-
-    key_id, key = create_key(ctx.tutela, "admin", label="demo one-time key", actor="demo")
-    try:
-        serve_until_interrupted(ctx.tutela, announce=lambda url: (
-            ctx.say(f"dashboard: [bold]{url}/dashboard[/bold] · privacy center: {url}/privacy/_ · "
-                    f"API: {url}/openapi.json"),
-            ctx.say(f"one-time admin key (sign in with it; revoked when the demo stops): {key}"),
-            ctx.say("Ctrl-C stops the server")))
-    finally:
-        revoke_key(ctx.tutela, key_id, actor="demo")
-
-
-#: The steps, in the order the demo runs them.
+#: The steps, in the order the demo runs them. The CLI adds serving the dashboard last
+#: (`tutela.cli.demo_cmds.step_serve`), since the core does not import the web layer.
 STEPS: list[Step] = [
     step_check,
     step_ropa,
@@ -257,7 +239,6 @@ STEPS: list[Step] = [
     step_retention,
     step_audit_verify,
     step_audit_tamper,
-    step_serve,
 ]
 
 
