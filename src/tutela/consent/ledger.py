@@ -11,7 +11,6 @@ writes nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -72,19 +71,17 @@ def require_subject_key(subject_key: str) -> str:
 
 
 def seal(tutela, plaintext: str) -> bytes:
-    """Nonce + AES-256-GCM ciphertext of ``plaintext`` under the keyring's encryption key."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    """``plaintext`` sealed (AES-256-GCM) under the keyring's encryption key."""
+    from tutela.crypto.encryption import seal as seal_value
 
-    nonce = os.urandom(12)
-    return nonce + AESGCM(tutela.keyring.encryption_key).encrypt(nonce, plaintext.encode("utf-8"),
-                                                                  _SEAL_CONTEXT)
+    return seal_value(tutela.keyring, plaintext.encode("utf-8"), _SEAL_CONTEXT)
 
 
 def unseal(tutela, sealed: bytes) -> str:
-    """The plaintext of :func:`seal`'s output (raises if it was altered or the key differs)."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    """The plaintext of :func:`seal`'s output (InvalidInput if it was altered or its key is unknown)."""
+    from tutela.crypto.encryption import unseal as unseal_value
 
-    return AESGCM(tutela.keyring.encryption_key).decrypt(sealed[:12], sealed[12:], _SEAL_CONTEXT).decode()
+    return unseal_value(tutela.keyring, sealed, _SEAL_CONTEXT).decode("utf-8")
 
 
 def _utc_naive(moment: datetime | None, now: datetime) -> datetime:

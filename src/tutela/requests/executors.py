@@ -67,7 +67,7 @@ def _export(service: RequestService, row, opened: Opened, *, portability: bool, 
     name = f"{row.id}.{row.type}.zip.sealed"
     path = service.export_dir() / name
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(sealing.seal(service.tutela.keyring.encryption_key, f"export:{row.id}", data))
+    tmp.write_bytes(sealing.seal(service.tutela.keyring, f"export:{row.id}", data))
     tmp.chmod(0o600)
     tmp.replace(path)
     return {"export": {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),

@@ -124,7 +124,7 @@ class RequestService:
             "id": request_id, "tenant": self.tenant, "type": kind.value, "status": Status.RECEIVED.value,
             "subject_type": subject_type, "identity_kind": primary.kind,
             "subject_pseudonym": pseudonym(self.tutela.keyring, primary.kind, primary.value),
-            "sealed": sealing.seal_json(self._key, request_id,
+            "sealed": sealing.seal_json(self._keyring, request_id,
                                         {"identities": [[i.kind, i.value] for i in normalised],
                                          "changes": changes or {}}),
             "purpose": purpose, "source": source, "received_at": received,
@@ -328,7 +328,7 @@ class RequestService:
         path = self.export_dir() / row.result["export"]["file"]
         if not path.exists():
             raise NotFound("the export file of this request is no longer in the export folder")
-        return sealing.unseal(self._key, f"export:{row.id}", path.read_bytes())
+        return sealing.unseal(self._keyring, f"export:{row.id}", path.read_bytes())
 
     def export_path(self, request_id: str, out: str | Path | None = None, *,
                     encrypt_to: str | Path | None = None) -> Path:
@@ -365,8 +365,9 @@ class RequestService:
 
     # --- internals --------------------------------------------------------------------------
     @property
-    def _key(self) -> bytes:
-        return self.tutela.keyring.encryption_key
+    def _keyring(self):
+        """The keyring that seals this service's secrets (any generation opens what it sealed)."""
+        return self.tutela.keyring
 
     def _begin(self):
         return self.tutela.store.engine.begin()
@@ -392,7 +393,7 @@ class RequestService:
     def _open(self, row) -> Opened:
         if row.sealed is None:
             raise Conflict(f"this request is {row.status}; its identities were wiped")
-        data = sealing.unseal_json(self._key, row.id, row.sealed)
+        data = sealing.unseal_json(self._keyring, row.id, row.sealed)
         return Opened([Identity(k, v) for k, v in data["identities"]], data.get("changes") or {})
 
     @staticmethod
