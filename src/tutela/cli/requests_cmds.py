@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tutela.cli.common import console, handle_errors, open_tutela
+from tutela.clock import utcnow
 
 request_app = typer.Typer(help="Data-subject requests: file, verify, run, extend, list, export.",
                           no_args_is_help=True)
@@ -42,7 +42,7 @@ def _print_request(req, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps(req.as_dict()))
         return
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     flag = " [red bold]OVERDUE[/]" if req.overdue(now) else (" [yellow]SLA missed[/]" if req.sla_missed(now) else "")
     console.print(f"[bold]{req.id}[/]  {req.type.value}  [cyan]{req.status.value}[/]{flag}")
     console.print(f"  tenant {req.tenant or '-'} · subject {req.subject_type} ({req.identity_kind}) "

@@ -22,8 +22,9 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from tutela.clock import utcnow
 from tutela.consent.children import ParentalConsent
-from tutela.consent.ledger import EVENTS, ConsentEvent, build_row, insert_rows, subject_key_for, utc_now
+from tutela.consent.ledger import EVENTS, ConsentEvent, build_row, insert_rows, subject_key_for
 from tutela.consent.notices import NoticeIndex
 from tutela.consent.tables import ledger
 from tutela.errors import InvalidInput, TutelaError
@@ -134,7 +135,7 @@ def import_csv(tutela, source: str | io.TextIOBase | Iterable[str], *, actor: st
     reader.fieldnames = header
 
     report = ImportReport(dry_run=dry_run, strict=strict)
-    now = utc_now()
+    now = utcnow()
     rows: list[dict] = []
     seen: set[tuple] = set()
     with tutela.store.engine.connect() as conn:

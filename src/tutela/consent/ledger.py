@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from tutela.clock import utcnow
 from tutela.consent.children import ParentalConsent, age_on, check_child_consent, normalise_country
 from tutela.consent.notices import NoticeIndex, require_purpose
 from tutela.consent.tables import ledger
@@ -149,9 +150,6 @@ def build_row(tutela, event: ConsentEvent, index: NoticeIndex, *, actor: str, no
     return row
 
 
-def utc_now() -> datetime:
-    """Now, as the naive UTC timestamp the engine store keeps."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def insert_rows(connection: sa.Connection, rows: list[dict]) -> None:
@@ -171,7 +169,7 @@ def record_events(tutela, events: Iterable[ConsentEvent], *, actor: str,
     from tutela.consent.decisions import note_write
 
     events = list(events)
-    now = utc_now()
+    now = utcnow()
     ids: list[int] = []
     with tutela.store.engine.begin() as conn:
         index = NoticeIndex.load(conn)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from tutela.clock import utcnow
 from tutela.consent.tables import notices
 from tutela.errors import Conflict, InvalidInput, NotFound
 
@@ -72,7 +73,7 @@ def create_notice(tutela, purpose: str, text: str, *, material: bool = True, tit
     title = (title or declared.description).strip()
     if not title or len(title) > 200:
         raise InvalidInput("a notice title must be 1 to 200 characters")
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     try:
         with tutela.store.engine.begin() as conn:
             latest = conn.execute(sa.select(sa.func.max(notices.c.version))

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from tutela.consent.ledger import require_subject_key, utc_now
+from tutela.clock import utcnow
+from tutela.consent.ledger import require_subject_key
 from tutela.consent.notices import require_purpose
 from tutela.consent.tables import restrictions
 from tutela.errors import Conflict, InvalidInput
@@ -56,7 +57,7 @@ def _write(tutela, subject_key: str, *, kind: str, purpose: str | None, tenant: 
             return int(latest[1])
         record_id = conn.execute(restrictions.insert().values(
             subject_key=subject_key, tenant=tenant, kind=kind, purpose=purpose, event=event,
-            reason=reason.strip(), actor=actor, at=utc_now())).inserted_primary_key[0]
+            reason=reason.strip(), actor=actor, at=utcnow())).inserted_primary_key[0]
         tutela.audit.record(f"consent.{kind}_{event}", actor=actor, subject=subject_key, tenant=tenant,
                             connection=conn, purpose=purpose)
     note_write()

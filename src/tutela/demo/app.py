@@ -50,12 +50,13 @@ import random
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from faker import Faker
 
+from tutela.clock import utcnow
 from tutela.errors import Conflict
 
 metadata = sa.MetaData()
@@ -324,7 +325,7 @@ def estimated_rows(size: int) -> int:
 
 def utc_now() -> datetime:
     """The current time as naive UTC, to the second (the demo's timestamps are naive UTC)."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return utcnow().replace(microsecond=0)
 
 
 def build_app(engine: sa.Engine, *, size: int = 10_000, seed: int = 1, now: datetime | None = None,

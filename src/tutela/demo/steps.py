@@ -142,7 +142,8 @@ def _leave_open_requests(ctx: DemoContext, users) -> None:
     """Two access requests left open for the DPO's queue: one past its legal month, one near its SLA."""
     from datetime import timedelta
 
-    from tutela.requests.service import RequestService, utcnow
+    from tutela.clock import utcnow
+    from tutela.requests.service import RequestService
 
     if RequestService(ctx.tutela, actor="demo:operator", all_tenants=True).list(open_only=True):
         return  # a reused demo keeps the open requests it already has

@@ -25,12 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from tutela.actions.builtin import KEYED_HASH_LIKE, HashAction
 from tutela.actions.context import ActionContext
+from tutela.clock import utcnow
 from tutela.crypto.hashing import is_keyed_hash
 from tutela.erasure.apply import TableWork, apply_work, apply_work_returning
 from tutela.erasure.receipts import make_receipt, write_receipt
@@ -185,14 +185,14 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
 
 def _sink_entries(sink: list, reason: str, source: str) -> list[dict]:
     """Suppression entries from the (kind, hash) pairs the SQLite hash function reported."""
-    at = datetime.now(UTC).replace(tzinfo=None)
+    at = utcnow()
     return [{"hash": h, "kind": kind, "key_id": h[3:9], "reason": reason, "source": source, "created_at": at}
             for kind, h in sink if is_keyed_hash(h)]
 
 
 def _entries(fields, returned: dict[str, list], reason: str, source: str) -> list[dict]:
     """Suppression entries from the values an UPDATE … RETURNING gave back."""
-    at = datetime.now(UTC).replace(tzinfo=None)
+    at = utcnow()
     return [{"hash": v, "kind": f.kind, "key_id": v[3:9], "reason": reason, "source": source, "created_at": at}
             for f in fields for v in returned[f.column] if is_keyed_hash(v)]
 
@@ -203,7 +203,7 @@ def _hashed_entries(conn, work: TableWork, fields, in_batch, reason: str, source
     for f in fields:
         column = work.table.c[f.column]
         values = conn.execute(sa.select(column).where(in_batch, column.like(KEYED_HASH_LIKE))).scalars()
-        at = datetime.now(UTC).replace(tzinfo=None)
+        at = utcnow()
         entries += [{"hash": v, "kind": f.kind, "key_id": v[3:9], "reason": reason, "source": source,
                      "created_at": at} for v in values if is_keyed_hash(v)]
     return entries
@@ -218,7 +218,7 @@ def _hashed_by_reader(reader, work: TableWork, fields, in_batch, context: Action
     SQL form leaves to Python are hashed here.
     """
     entries = []
-    at = datetime.now(UTC).replace(tzinfo=None)
+    at = utcnow()
     for f in fields:
         column = work.table.c[f.column]
         field_context = context.for_kind(f.kind)
@@ -237,7 +237,7 @@ def _computed_entries(conn, work: TableWork, fields, in_batch, context: ActionCo
                       source: str, pending_only: bool = False) -> list[dict]:
     """Suppression entries hashed here from the values read before the UPDATE changes them."""
     entries = []
-    at = datetime.now(UTC).replace(tzinfo=None)
+    at = utcnow()
     for f in fields:
         column = work.table.c[f.column]
         query = sa.select(column).where(in_batch, column.is_not(None))

@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from tutela.clock import utcnow
 from tutela.crypto.hashing import hash_key_id, keyed_hashes, pseudonym
 from tutela.erasure.tables import REASONS, suppression
 from tutela.errors import InvalidInput, NotFound
@@ -35,7 +36,7 @@ def entry(hashed: str, kind: str, reason: str, *, tenant: str | None = None, sou
           at: datetime | None = None) -> dict:
     """One suppression row for an already computed keyed hash."""
     return {"hash": hashed, "kind": kind, "key_id": hash_key_id(hashed), "reason": check_reason(reason),
-            "tenant": tenant, "source": source, "created_at": (at or _now())}
+            "tenant": tenant, "source": source, "created_at": (at or utcnow())}
 
 
 def add_entries(tutela, entries: Iterable[dict], *, connection: sa.Connection | None = None) -> int:
@@ -163,5 +164,3 @@ def _write_contactable(tutela, chunk: list[tuple[dict, list[str]]], writer: csv.
             writer.writerow(row)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

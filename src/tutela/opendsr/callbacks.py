@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from tutela.clock import utcnow
 from tutela.errors import InvalidInput
 from tutela.opendsr.tables import callbacks
 
@@ -31,10 +31,6 @@ SIGNATURE_HEADER = "X-OpenDSR-Signature"
 
 #: ``post(url, body_bytes, headers) -> HTTP status``; raises OSError-like errors on failure
 Poster = Callable[[str, bytes, dict[str, str]], int]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def check_url(url: str, *, allow_http: bool = False) -> str:
@@ -56,7 +52,7 @@ def register_callbacks(tutela: Tutela, request_id: str, urls: Sequence[str], *, 
     checked = [check_url(u, allow_http=allow_http) for u in dict.fromkeys(urls)]
     if not checked:
         return 0
-    now = _now()
+    now = utcnow()
     with tutela.store.engine.begin() as conn:
         conn.execute(callbacks.insert(), [{"request_id": request_id, "tenant": tenant, "url": url,
                                            "created_at": now, "updated_at": now} for url in checked])
@@ -98,7 +94,7 @@ def deliver_due(tutela: Tutela, *, post: Poster | None = None, limit: int = 100)
                 error = f"the receiver answered HTTP {status}"
         except Exception as exc:  # noqa: BLE001 - any transport failure is retried on the next sweep
             error = f"delivery failed: {type(exc).__name__}"
-        values = {"updated_at": _now()}
+        values = {"updated_at": utcnow()}
         if error is None:
             values.update(delivered_status=request.status.value, attempts=0, last_error=None)
             delivered += 1

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from tutela.clock import utcnow
 from tutela.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from tutela.requests import deadlines, sealing, verification
 from tutela.requests.model import (
@@ -36,11 +37,6 @@ if TYPE_CHECKING:
 #: Statuses from which a request may still be verified by code or by an operator.
 _UNVERIFIED = (Status.RECEIVED, Status.VERIFYING)
 _ANY_TENANT = object()
-
-
-def utcnow() -> datetime:
-    """The current UTC time, naive (the store keeps naive UTC on every database)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass

@@ -96,7 +96,7 @@ def _service(request: Request, signed: Signed):
 
 @router.get("")
 def queue(request: Request, show: str = "open", signed: Signed = Depends(signed_in)) -> HTMLResponse:
-    from tutela.requests.service import utcnow
+    from tutela.clock import utcnow
 
     signed.require(Permission.REQUESTS_READ)
     service = _service(request, signed)
@@ -117,7 +117,7 @@ def queue(request: Request, show: str = "open", signed: Signed = Depends(signed_
 
 @router.get("/requests/{request_id}")
 def detail(request_id: str, request: Request, signed: Signed = Depends(signed_in)) -> HTMLResponse:
-    from tutela.requests.service import utcnow
+    from tutela.clock import utcnow
 
     signed.require(Permission.REQUESTS_READ)
     found = _service(request, signed).show(request_id)
