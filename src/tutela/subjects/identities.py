@@ -39,7 +39,3 @@ def identity_variants(keyring, kind: str, value: str, *, include_plain: bool = T
         forms.append(md5_compat(kind, value))
     return list(dict.fromkeys(forms))
 
-
-def keyed_hashes(keyring, kind: str, value: str) -> list[str]:
-    """The keyed hashes of ``value`` under every known hashing key (newest first as the keyring lists)."""
-    return identity_variants(keyring, kind, value, include_plain=False)[: len(keyring.hash_key_ids)]
