@@ -58,3 +58,17 @@ def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
     commands = [line for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
     assert commands == ["scripts/demo", "scripts/test"]
     assert "scripts/test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_policy_example_loads_and_is_the_sample_the_tests_use():
+    import yaml
+
+    from support import SAMPLE_POLICY
+    from tutela.policy import parse_policy
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Policy reference", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    policy = parse_policy(example, "README.md")
+    assert set(policy.systems["app"].tables) == {"end_users", "bookings", "system_logs"}
+    assert yaml.safe_load(example) == yaml.safe_load(SAMPLE_POLICY.read_text())
