@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -146,11 +145,3 @@ def _csv(record: dict[str, Any]) -> str:
                          "; ".join(record["security_measures"])))
     return buffer.getvalue()
 
-
-def activities_by(record: dict[str, Any], key: str) -> dict[str, list[str]]:
-    """Index activities by one of their list fields (e.g. which purposes use a data category)."""
-    index: dict[str, list[str]] = defaultdict(list)
-    for act in record["activities"]:
-        for value in act[key]:
-            index[value].append(act["purpose"])
-    return dict(index)

@@ -1,8 +1,7 @@
 """Data categories: the fideslang taxonomy names (e.g. ``user.contact.email``).
 
 The list is data (``fideslang_categories.txt``, fideslang 3.x default taxonomy, deprecated names
-kept so older policies still load). Organisations may add their own below ``user.custom`` or
-``system.custom``... by declaring them in the policy's ``custom_categories``.
+kept so older policies still load). A policy may use only these names.
 """
 
 from __future__ import annotations
@@ -15,10 +14,6 @@ from importlib import resources
 def fideslang_categories() -> frozenset[str]:
     text = resources.files("tutela.policy").joinpath("fideslang_categories.txt").read_text()
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
-
-
-def is_known_category(name: str, custom: frozenset[str] | set[str] = frozenset()) -> bool:
-    return name in fideslang_categories() or name in custom
 
 
 def closest_categories(name: str, limit: int = 3) -> list[str]:
