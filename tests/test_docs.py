@@ -63,8 +63,9 @@ def test_readme_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
 def test_readme_policy_example_loads_and_is_the_sample_the_tests_use():
     import yaml
 
-    from support import SAMPLE_POLICY
     from tutela.policy import parse_policy
+
+    from support import SAMPLE_POLICY
 
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Policy reference", 1)[1]

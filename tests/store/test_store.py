@@ -30,7 +30,7 @@ def _script(store: Store):
     return ScriptDirectory.from_config(store.alembic_config())
 
 
-def test_sqlite_store_uses_wal_with_normal_sync_but_application_databases_keep_theirs(tmp_path):
+def test_sqlite_store_uses_wal_with_normal_sync_but_application_databases_keep_their_modes(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -38,6 +38,7 @@ def test_sqlite_store_uses_wal_with_normal_sync_but_application_databases_keep_t
     store.dispose()
     app = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
     with app.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"  # the file's own mode
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL, SQLite's default
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     app.dispose()

@@ -140,7 +140,7 @@ def check_stretch_at(url: str, first: int, last: int, final: bool) -> StretchRes
     """Worker process entry: open the store at ``url`` and check events first..last."""
     from tutela.store.database import make_engine
 
-    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    engine = make_engine(url, store=True, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             return check_stretch(conn, first, last, None, final=final)

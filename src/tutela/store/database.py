@@ -11,10 +11,13 @@ from sqlalchemy import event
 from tutela.errors import ConfigurationError
 
 
-def make_engine(url: str, **kwargs) -> sa.Engine:
+def make_engine(url: str, *, store: bool = False, **kwargs) -> sa.Engine:
     """A SQLAlchemy engine with Tutela's connection settings for each database kind.
 
-    SQLite gets WAL and a busy timeout so the CLI, the worker and the server can share a file.
+    Every SQLite connection waits for locks (busy timeout) and enforces foreign keys. An engine
+    store (``store=True``) is also switched to WAL, so the CLI, the worker and the server share the
+    file; the application's own SQLite files keep the journal mode the application chose (WAL
+    persists in the file, so switching it is not Tutela's call).
     """
     try:
         parsed = sa.make_url(url)
@@ -32,20 +35,24 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
     except ImportError as exc:
         raise ConfigurationError(f"no driver for {parsed.get_backend_name()}: {exc.name} is not installed") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_store_pragmas if store else _sqlite_pragmas)
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def _sqlite_store_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_store_pragmas(dbapi_connection, record) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # Under WAL, NORMAL keeps every commit through a crash or kill -9 of any process and never
+    # corrupts; only the last commits can be lost if the machine itself loses power. It saves an
+    # fsync per commit of the store (audit, requests, suppression).
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -59,16 +66,7 @@ class Store:
 
     @cached_property
     def engine(self) -> sa.Engine:
-        if self._engine is not None:
-            return self._engine
-        engine = make_engine(self.url)
-        if engine.dialect.name == "sqlite":
-            # Under WAL, NORMAL keeps every commit through a crash or kill -9 of any process and
-            # never corrupts; only the last commits can be lost if the machine itself loses power.
-            # It saves an fsync per commit of the store (audit, requests, suppression). The
-            # application's own databases keep their settings.
-            event.listen(engine, "connect", _sqlite_store_pragmas)
-        return engine
+        return self._engine or make_engine(self.url, store=True)
 
     @property
     def dialect(self) -> str:
