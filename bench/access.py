@@ -17,6 +17,9 @@ UPDATEs; and the erasure of one customer with 10,000 orders and 10,000 login eve
 
     python bench/access.py --rows 200000 --customers 20000 --db both
     python bench/access.py                  # 10,000,000 rows, 100,000 customers
+    python bench/access.py --only reference --customers 100000 --samples 300
+
+``--only schema20`` runs part 1 alone (on ``--db``), ``--only reference`` part 2 alone.
 
 The last line is one JSON object: {"bench", "figures", "targets", "met"}.
 """
@@ -426,8 +429,13 @@ def main() -> None:
     parser.add_argument("--erase", type=int, default=10_000, help="subjects in the batch erasure")
     parser.add_argument("--customers", type=int, default=100_000, help="customers in the reference case")
     parser.add_argument("--samples", type=int, default=500, help="requests timed in the reference case")
+    parser.add_argument("--only", choices=("schema20", "reference"), default=None,
+                        help="run one part: the 20-table schema (on --db) or the PostgreSQL reference case")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    reference_case = args.only == "reference" or (args.only is None and "postgresql" in kinds)
+    if args.only == "reference":
+        kinds = []
     figures: dict = {}
     met = True
     with tempfile.TemporaryDirectory(prefix="tutela-bench-") as tmp:
@@ -442,7 +450,7 @@ def main() -> None:
             figures[kind] = result
             met &= result["access_p50_ms"] <= TARGETS["access_p50_ms"]
             met &= result["access_p99_ms"] <= TARGETS["access_p99_ms"]
-        if "postgresql" in kinds and not server_available("postgresql"):
+        if reference_case and not server_available("postgresql"):
             work = Path(tmp) / "reference"
             work.mkdir()
             reference = run_reference(args.customers, args.samples, work)
