@@ -23,7 +23,8 @@ from world import (  # noqa: E402
 )
 
 from tutela.errors import InvalidInput, NotFound, SchemaMismatch  # noqa: E402
-from tutela.subjects import SUBJECT_ID, SubjectGraph  # noqa: E402
+from tutela.store.database import make_engine  # noqa: E402
+from tutela.subjects import SUBJECT_ID, SubjectGraph, read_connection  # noqa: E402
 
 
 @pytest.fixture
@@ -81,6 +82,17 @@ def test_resolve_by_email_phone_and_id(app):
     assert graph.resolve("phone", "+49 30 12345603") == [3]
     assert graph.resolve(SUBJECT_ID, "5") == [5]
     assert graph.resolve("email", "nobody@example.org") == []
+
+
+def test_resolve_with_identities_reads_the_stored_identifiers_in_the_same_match(app):
+    tutela, engine = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    assert graph.resolve_with_identities("email", "user3@example.org") == (
+        [3], [("email", "User3@Example.org"), ("phone", "+493012345603")])
+    with engine.begin() as conn:
+        conn.execute(end_users.update().where(end_users.c.id == 4).values(phone=None))
+    assert graph.resolve_with_identities(SUBJECT_ID, "4") == ([4], [("email", "User4@Example.org")])
+    assert graph.resolve_with_identities("email", "nobody@example.org") == ([], [])
 
 
 def test_resolve_scoped_by_tenant(app):
@@ -160,3 +172,43 @@ def test_unused_tables_are_not_touched_by_selects(app):
     assert {n.name for n in graph.nodes.values()} == {"end_users", "bookings", "answers", "system_logs"}
     assert rows(engine, bookings, bookings.c.end_user_id == 1)
     assert rows(engine, system_logs, system_logs.c.id == 1)
+
+
+def _in_transaction(conn: sa.Connection) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return conn.connection.driver_connection.info.transaction_status != TransactionStatus.IDLE
+
+
+def test_read_connection_on_postgresql_sends_no_begin_at_read_committed(pg_url):
+    engine = make_engine(pg_url)
+    try:
+        with read_connection(engine) as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+            assert not _in_transaction(conn)  # autocommit: nothing to roll back on return
+        with engine.connect() as conn:  # the pooled connection is back to transactions
+            conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+            assert _in_transaction(conn)
+            conn.rollback()
+            assert not sa.inspect(conn).has_table("t")
+    finally:
+        engine.dispose()
+
+
+def test_read_connection_keeps_the_transaction_at_a_stricter_isolation_level(pg_url):
+    engine = make_engine(pg_url, isolation_level="REPEATABLE READ")
+    try:
+        with read_connection(engine) as conn:
+            conn.execute(sa.text("SELECT 1"))
+            assert _in_transaction(conn)  # one snapshot for every SELECT of the run
+    finally:
+        engine.dispose()
+
+
+def test_read_connection_is_in_autocommit_only_on_postgresql(app):
+    tutela, _ = app
+    engine = tutela.system_engine("app")
+    with read_connection(engine) as conn:
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        assert autocommit == (engine.dialect.name == "postgresql")
+        assert conn.execute(sa.select(end_users.c.id).where(end_users.c.id == 2)).scalar() == 2

@@ -13,8 +13,6 @@ Running it again finds the subject by its hashes and changes nothing.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from tutela.actions.context import ActionContext, stored_normalised
 from tutela.crypto.hashing import is_keyed_hash, keyed_hash_normalised, pseudonym
 from tutela.erasure.apply import TableWork, apply_work
@@ -36,7 +34,7 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
     """
     check_reason(reason)
     graph = SubjectGraph.build(tutela, subject)
-    keys = graph.resolve(kind, value, tenant)
+    keys, stored = graph.resolve_with_identities(kind, value, tenant)
     if not keys:
         what = "subject id" if kind == SUBJECT_ID else kind
         scope = f" in tenant '{tenant}'" if tenant else ""
@@ -44,7 +42,7 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
     nodes = graph.nodes_children_first()
     works = {n.key: TableWork.from_policy(tutela, n.system, n.name, n.table) for n in nodes}
     filters = {n.key: n.row_filter(keys, tenant) for n in nodes}
-    identities = _subject_identities(tutela, graph, keys)
+    identities = _keyed_identities(tutela, stored)
     if kind != SUBJECT_ID:
         identities.insert(0, (kind, pseudonym(tutela.keyring, kind, value)))
     subject_key = identities[0][1] if identities else None
@@ -72,21 +70,10 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
                          receipt=receipt, receipt_path=path)
 
 
-def _subject_identities(tutela, graph: SubjectGraph, keys: list) -> list[tuple[str, str]]:
-    """(kind, keyed hash) of every identifier stored on the subjects' root rows."""
-    root = graph.root
-    columns = graph.subject.identities
-    query = sa.select(*(root.table.c[c] for c in columns.values())).where(
-        root.table.c[graph.key_column].in_(keys))
-    found: list[tuple[str, str]] = []
+def _keyed_identities(tutela, stored: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(kind, keyed hash) of the identifiers stored on the subjects' root rows (read by the resolve)."""
     key_id = tutela.keyring.current_hash_key_id
     key = tutela.keyring.hash_key(key_id)
-    with tutela.system_engine(root.system).connect() as conn:
-        for row in conn.execute(query):
-            for kind, stored in zip(columns, row, strict=True):
-                if stored is None:
-                    continue
-                hashed = stored if is_keyed_hash(stored) else \
-                    keyed_hash_normalised(key, key_id, stored_normalised(kind, stored))
-                found.append((kind, hashed))
+    found = [(kind, value if is_keyed_hash(value) else
+              keyed_hash_normalised(key, key_id, stored_normalised(kind, value))) for kind, value in stored]
     return list(dict.fromkeys(found))

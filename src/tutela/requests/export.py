@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from tutela.errors import ConfigurationError, InvalidInput
 from tutela.legal import LawfulBasis
+from tutela.subjects.graph import read_connection
 
 if TYPE_CHECKING:
     from tutela.engine import Tutela
@@ -84,7 +85,7 @@ def collect_rows(tutela: Tutela, graph: SubjectGraph, keys: list[Any], *, tenant
         by_system.setdefault(node.system, []).append(node)
     with _identities_read_once(graph):
         for system, system_nodes in by_system.items():
-            with tutela.system_engine(system).connect() as conn:
+            with read_connection(tutela.system_engine(system)) as conn:
                 work = []
                 for node in system_nodes:
                     plan = _statement(tutela, graph, node, keys, tenant, portability)
