@@ -124,3 +124,53 @@ def test_requests_without_export_refuse_export(sqlite_shop, kind):
     req = service.create(kind, [("email", ALICE)])
     with pytest.raises(Conflict):
         service.export_bytes(req.id)
+
+
+@pytest.mark.parametrize("tenant", [None, "t1"])
+def test_engine_records_are_what_the_consent_restriction_and_suppression_modules_return(sqlite_shop, tenant):
+    from tutela.consent.ledger import consent_history, give_consent
+    from tutela.consent.notices import create_notice
+    from tutela.consent.restrictions import restrict, restriction_history
+    from tutela.crypto.hashing import keyed_hashes, pseudonym
+    from tutela.erasure.suppression import entries_for, suppress
+    from tutela.requests.export import _jsonable_row, engine_records
+
+    tutela = sqlite_shop
+    create_notice(tutela, "marketing", "We send a newsletter.", actor="op")
+    subject = pseudonym(tutela.keyring, "email", ALICE)
+    give_consent(tutela, subject, "marketing", actor="op", tenant="t1")
+    give_consent(tutela, subject, "marketing", actor="op", tenant="t2")
+    give_consent(tutela, pseudonym(tutela.keyring, "email", BOB), "marketing", actor="op", tenant="t1")
+    restrict(tutela, subject, kind="objection", purpose="marketing", tenant="t1", reason="request 1", actor="op")
+    suppress(tutela, "email", ALICE, reason="unsubscribe")
+    suppress(tutela, "email", BOB, reason="unsubscribe")
+    RequestService(tutela, actor="op", tenant="t1").create("access", [("email", ALICE)])
+
+    records = engine_records(tutela, subject, tenant, [("email", ALICE)])
+    assert records["consent_history"] == consent_history(tutela, subject, tenant=tenant)
+    assert len(records["consent_history"]) == (1 if tenant else 2)
+    assert records["restrictions"] == restriction_history(tutela, subject, tenant=tenant) != []
+    assert records["suppression"] == [_jsonable_row(e) for e in entries_for(tutela, keyed_hashes(tutela.keyring,
+                                                                                                "email", ALICE))]
+    assert len(records["suppression"]) == 1 and len(records["requests"]) == 1
+    assert engine_records(tutela, "t1:000000:" + "0" * 64, tenant, [("email", "nobody@example.org")]) == \
+        {"consent_history": [], "restrictions": [], "requests": [], "suppression": []}
+
+
+def test_small_zip_members_are_stored_and_large_ones_deflated(sqlite_shop):
+    from datetime import datetime
+
+    from tutela.requests.export import STORE_BELOW, TableRows, build_zip
+
+    big = TableRows("shop", "customers", ["id", "note"], [{"id": i, "note": "x" * 40} for i in range(200)])
+    small = TableRows("shop", "orders", ["id"], [{"id": 1}])
+    data = build_zip(sqlite_shop, [big, small], {"requests": []}, request={"id": "r1", "type": "access"},
+                     portability=False, generated_at=datetime(2026, 1, 1))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for info in archive.infolist():
+        expected = zipfile.ZIP_STORED if info.file_size < STORE_BELOW else zipfile.ZIP_DEFLATED
+        assert info.compress_type == expected, info.filename
+    assert archive.getinfo("tables/shop.customers.json").compress_type == zipfile.ZIP_DEFLATED
+    assert archive.getinfo("tables/shop.orders.json").compress_type == zipfile.ZIP_STORED
+    assert json.loads(archive.read("tables/shop.customers.json")) == big.rows
+    assert json.loads(archive.read("tables/shop.orders.json")) == [{"id": 1}]

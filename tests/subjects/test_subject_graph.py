@@ -212,3 +212,54 @@ def test_read_connection_is_in_autocommit_only_on_postgresql(app):
         autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
         assert autocommit == (engine.dialect.name == "postgresql")
         assert conn.execute(sa.select(end_users.c.id).where(end_users.c.id == 2)).scalar() == 2
+
+
+def test_cached_graph_is_reused_until_the_schema_is_reflected_again(app):
+    tutela, _ = app
+    graph = SubjectGraph.cached(tutela, "end_user")
+    assert SubjectGraph.cached(tutela, "end_user") is graph
+    assert graph.resolve("email", "user2@example.org") == [2]
+    tutela.schema("app", refresh=True)
+    fresh = SubjectGraph.cached(tutela, "end_user")
+    assert fresh is not graph and fresh.root.table is tutela.table("app", "end_users")
+    assert fresh.resolve("email", "user2@example.org") == [2]
+
+
+def test_the_resolving_select_binds_the_identifier_and_is_built_once(app):
+    tutela, _ = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    seen: list[str] = []
+    engine = tutela.system_engine("app")
+    listener = lambda *args: seen.append(args[2])  # noqa: E731  (conn, cursor, statement, …)
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert graph.resolve("email", "User2@Example.org") == [2]  # as stored: the indexed match
+        assert graph.resolve("email", "User3@Example.org") == [3]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert len(seen) == 2 and seen[0] == seen[1]  # one statement text for every subject
+    assert "example.org" not in seen[0].lower()
+    assert len(graph._matches) == 1
+
+
+def test_identity_forms_are_read_once_inside_identities_read_once(app):
+    tutela, _ = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    logs = graph.nodes["app.system_logs"]
+    reads: list[str] = []
+    engine = tutela.system_engine("app")
+    listener = lambda *args: reads.append(args[2])  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        logs.row_filter([2])
+        logs.row_filter([2])
+        assert len(reads) == 2  # outside the block: read each time
+        with graph.identities_read_once():
+            first = logs.rows_select([2])
+            logs.row_filter([2])
+            logs.row_filter([3])  # other subjects: read for them
+        assert len(reads) == 4
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    with engine.connect() as conn:
+        assert [r.id for r in conn.execute(first)] == [2]

@@ -33,7 +33,7 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
     in each case nothing is changed.
     """
     check_reason(reason)
-    graph = SubjectGraph.build(tutela, subject)
+    graph = SubjectGraph.cached(tutela, subject)
     keys, stored = graph.resolve_with_identities(kind, value, tenant)
     if not keys:
         what = "subject id" if kind == SUBJECT_ID else kind
@@ -41,7 +41,8 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
         raise NotFound(f"no data found for that {what}{scope}: nothing was changed")
     nodes = graph.nodes_children_first()
     works = {n.key: TableWork.from_policy(tutela, n.system, n.name, n.table) for n in nodes}
-    filters = {n.key: n.row_filter(keys, tenant) for n in nodes}
+    with graph.identities_read_once():
+        filters = {n.key: n.row_filter(keys, tenant) for n in nodes}
     identities = _keyed_identities(tutela, stored)
     if kind != SUBJECT_ID:
         identities.insert(0, (kind, pseudonym(tutela.keyring, kind, value)))

@@ -5,7 +5,6 @@ restriction and objection records are placed once."""
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,22 +30,10 @@ def execute(service: RequestService, row, opened: Opened, *,
     return _restrict(service, row, kind=kind.value)
 
 
-_graphs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def subject_graph(tutela, subject_type: str):
-    """The subject graph of ``subject_type``, built once per engine (it reads the engine's cached
-    reflection, so it is as fresh as ``tutela.schema``); its prepared statements are reused."""
+def _graph_and_keys(service: RequestService, row, opened: Opened):
     from tutela.subjects import SubjectGraph
 
-    graphs = _graphs.setdefault(tutela, {})
-    if subject_type not in graphs:
-        graphs[subject_type] = SubjectGraph.build(tutela, subject_type)
-    return graphs[subject_type]
-
-
-def _graph_and_keys(service: RequestService, row, opened: Opened):
-    graph = subject_graph(service.tutela, row.subject_type)
+    graph = SubjectGraph.cached(service.tutela, row.subject_type)
     keys: list[Any] = []
     for identity in opened.identities:
         keys += [k for k in graph.resolve(identity.kind, identity.value, tenant=row.tenant) if k not in keys]

@@ -17,8 +17,8 @@ that are processed on consent or contract (Art. 20(1)(a)), in the same machine-r
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
+import functools
 import io
 import json
 import shutil
@@ -83,7 +83,7 @@ def collect_rows(tutela: Tutela, graph: SubjectGraph, keys: list[Any], *, tenant
     by_system: dict[str, list] = {}
     for node in nodes:
         by_system.setdefault(node.system, []).append(node)
-    with _identities_read_once(graph):
+    with graph.identities_read_once():
         for system, system_nodes in by_system.items():
             with read_connection(tutela.system_engine(system)) as conn:
                 work = []
@@ -109,8 +109,11 @@ def _fetch_all(conn: sa.Connection, statements: list[tuple[sa.Select, dict]]) ->
         cursors = [raw.execute(c.string, c.construct_params(values))
                    for c, (_query, values) in zip(compiled, statements, strict=True)]
         pipeline.sync()
-        return [[dict(zip([d.name for d in cursor.description], row, strict=True)) for row in cursor.fetchall()]
-                for cursor in cursors]
+        return [_dicts([d.name for d in cursor.description], cursor.fetchall()) for cursor in cursors]
+
+
+def _dicts(names: list[str], rows: list[tuple]) -> list[dict[str, Any]]:
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 _compiled_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -124,30 +127,6 @@ def _compiled(dialect, query: sa.Select):
         cached = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         _compiled_cache[query] = cached
     return cached
-
-
-@contextlib.contextmanager
-def _identities_read_once(graph: SubjectGraph):
-    """Within one export, read the subject's stored identities (and their hashed forms) once
-    rather than once per identity-tied table: the graph answers the same for every table."""
-    original = graph.identity_source
-    shadowed = graph.__dict__.get("identity_source")
-    memo: dict = {}
-
-    def identity_source(node, kind, keys):
-        key = (node.system, kind, tuple(keys))
-        if key not in memo:
-            memo[key] = original(node, kind, keys)
-        return memo[key]
-
-    graph.identity_source = identity_source
-    try:
-        yield
-    finally:
-        if shadowed is None:
-            del graph.identity_source
-        else:
-            graph.identity_source = shadowed
 
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -262,46 +241,89 @@ def manifest(tutela: Tutela, tables: list[TableRows], *, request: dict[str, Any]
     }
 
 
+#: ZIP members smaller than this many bytes are stored, not deflated: setting up a compressor
+#: costs more than the whole member (an export of a typical subject is a dozen small files)
+STORE_BELOW = 4096
+
+
 def build_zip(tutela: Tutela, tables: list[TableRows], engine_records: dict[str, Any], *,
               request: dict[str, Any], portability: bool, generated_at: datetime) -> bytes:
     """The export ZIP (manifest, one JSON and one CSV per table, engine records) as bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         doc = manifest(tutela, tables, request=request, portability=portability, generated_at=generated_at)
-        archive.writestr("manifest.json", _dumps(doc, pretty=True))
+        _add(archive, "manifest.json", _dumps(doc, pretty=True))
         for rows in tables:
-            archive.writestr(f"tables/{rows.name}.json", _dumps(rows.rows))
-            archive.writestr(f"tables/{rows.name}.csv", _csv(rows))
+            _add(archive, f"tables/{rows.name}.json", _dumps(rows.rows))
+            _add(archive, f"tables/{rows.name}.csv", _csv(rows))
         for name, records in engine_records.items():
-            archive.writestr(f"engine/{name}.json", _dumps(records))
+            _add(archive, f"engine/{name}.json", _dumps(records))
     return buffer.getvalue()
+
+
+def _add(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    data = text.encode("utf-8")
+    archive.writestr(name, data, compress_type=zipfile.ZIP_STORED if len(data) < STORE_BELOW else None)
 
 
 def engine_records(tutela: Tutela, subject_key: str, tenant: str | None,
                    identities: list[tuple[str, str]]) -> dict[str, Any]:
     """What Tutela's own store holds about the subject: consent history, restrictions and
     objections, requests, and suppression entries (matched by the identities' keyed hashes
-    under every known key, so entries made before a key rotation are found too)."""
-    from tutela.consent.ledger import consent_history
-    from tutela.consent.restrictions import restriction_history
+    under every known key, so entries made before a key rotation are found too).
+
+    The four SELECTs run on one store connection, each built once per process (see
+    :func:`_store_reads`); the entries are the ones ``consent_history``, ``restriction_history``
+    and ``entries_for`` return.
+    """
+    from tutela.consent.ledger import _history_entry as consent_entry
     from tutela.crypto.hashing import keyed_hashes
-    from tutela.erasure.suppression import entries_for
+
+    hashes = sorted({h for kind, value in identities for h in keyed_hashes(tutela.keyring, kind, value)})
+    reads = _store_reads(tenant is not None)
+    params = {"keys": [subject_key], "key": subject_key, "tenant": tenant}
+    with tutela.store.engine.connect() as conn:
+        consent = conn.execute(reads["consent_history"], params).all()
+        restricted = conn.execute(reads["restrictions"], params).all()
+        requested = conn.execute(reads["requests"], params).all()
+        suppressed = conn.execute(reads["suppression"], {"hashes": hashes}).all() if hashes else []
+    return {
+        "consent_history": [_jsonable_row(consent_entry(row)) for row in consent],
+        "restrictions": [_jsonable_row({"id": r.id, "at": r.at.isoformat() + "Z", "kind": r.kind,
+                                        "purpose": r.purpose, "event": r.event, "tenant": r.tenant,
+                                        "reason": r.reason, "actor": r.actor}) for r in restricted],
+        "requests": [_jsonable_row(dict(r._mapping)) for r in requested],
+        "suppression": [_jsonable_row(dict(r._mapping)) for r in suppressed],
+    }
+
+
+@functools.cache
+def _store_reads(by_tenant: bool) -> dict[str, sa.Select]:
+    """The engine-store SELECTs of :func:`engine_records`, with bound parameters.
+
+    Built once: a statement object that is reused skips SQLAlchemy's construction and cache-key
+    work, which cost more than the SQLite query itself.
+    """
+    from tutela.consent.tables import ledger, restrictions
+    from tutela.erasure.tables import suppression
     from tutela.requests.tables import requests
 
-    records: dict[str, Any] = {
-        "consent_history": [_jsonable_row(dict(e)) for e in consent_history(tutela, subject_key, tenant=tenant)],
-        "restrictions": [_jsonable_row(dict(e)) for e in restriction_history(tutela, subject_key, tenant=tenant)],
+    keys = sa.bindparam("keys", expanding=True)
+    reads = {
+        "consent_history": sa.select(ledger).where(ledger.c.subject_key.in_(keys))
+        .order_by(ledger.c.at, ledger.c.id),
+        "restrictions": sa.select(restrictions).where(restrictions.c.subject_key.in_(keys))
+        .order_by(restrictions.c.at, restrictions.c.id),
+        "requests": sa.select(requests.c.id, requests.c.type, requests.c.status, requests.c.received_at,
+                              requests.c.legal_due, requests.c.completed_at, requests.c.tenant)
+        .where(requests.c.subject_pseudonym == sa.bindparam("key")).order_by(requests.c.received_at),
     }
-    query = sa.select(requests.c.id, requests.c.type, requests.c.status, requests.c.received_at,
-                      requests.c.legal_due, requests.c.completed_at, requests.c.tenant) \
-        .where(requests.c.subject_pseudonym == subject_key).order_by(requests.c.received_at)
-    if tenant is not None:
-        query = query.where(requests.c.tenant == tenant)
-    hashes = sorted({h for kind, value in identities for h in keyed_hashes(tutela.keyring, kind, value)})
-    with tutela.store.engine.connect() as conn:
-        records["requests"] = [_jsonable_row(dict(r._mapping)) for r in conn.execute(query)]
-    records["suppression"] = [_jsonable_row(e) for e in entries_for(tutela, hashes)]
-    return records
+    if by_tenant:
+        tables = {"consent_history": ledger, "restrictions": restrictions, "requests": requests}
+        reads = {name: query.where(tables[name].c.tenant == sa.bindparam("tenant")) for name, query in reads.items()}
+    reads["suppression"] = sa.select(suppression).where(
+        suppression.c.hash.in_(sa.bindparam("hashes", expanding=True))).order_by(suppression.c.created_at)
+    return reads
 
 
 def encrypt_to_key(data: bytes, key_file: Path) -> bytes:

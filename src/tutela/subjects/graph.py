@@ -14,7 +14,9 @@ from the root (which may live in another system).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,9 @@ from tutela.subjects.identities import identity_variants, normalised
 
 #: the pseudo identity kind that names a subject by its key
 SUBJECT_ID = "subject_id"
+
+#: (graph id, kind, keys) → identity forms, inside :meth:`SubjectGraph.identities_read_once`
+_identity_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("tutela_identity_memo", default=None)
 
 #: isolation levels at which every statement of a transaction reads its own snapshot
 _SNAPSHOT_PER_STATEMENT = ("READ COMMITTED", "READ UNCOMMITTED")
@@ -117,6 +122,10 @@ class SubjectGraph:
         self.subject = tutela.policy.subjects[subject_name]
         self.nodes: dict[str, SubjectNode] = {}
         self.root: SubjectNode | None = None
+        #: the resolving SELECTs by shape, built once with bound parameters (see :meth:`_match`)
+        self._matches: dict[tuple, sa.Select] = {}
+        #: (system, reflected schema) the graph was built from
+        self._schemas: tuple[tuple[str, sa.MetaData], ...] = ()
 
     @property
     def key_column(self) -> str:
@@ -139,6 +148,19 @@ class SubjectGraph:
         graph.root = graph._add(subject.system, subject.table, root_table, depth=0)
         for system_name, table_name, _decl in policy.iter_tables():
             graph._node_for(system_name, table_name, trail=())
+        graph._schemas = tuple((system, tutela.schema(system)) for system in graph.systems())
+        return graph
+
+    @classmethod
+    def cached(cls, tutela, subject_name: str) -> SubjectGraph:
+        """The graph of ``subject_name``, built once per engine and reused for as long as the
+        engine's reflected schemas are the ones it was built from (``tutela.schema(…, refresh=True)``
+        gets a new one). Its statements, built once, are reused with it."""
+        # Kept on the engine object, so that the graphs (which refer to it) go with it.
+        graphs = vars(tutela).setdefault("_subject_graphs", {})
+        graph = graphs.get(subject_name)
+        if graph is None or any(tutela.schema(system) is not schema for system, schema in graph._schemas):
+            graph = graphs[subject_name] = cls.build(tutela, subject_name)
         return graph
 
     def _node_for(self, system: str, name: str, trail: tuple[str, ...]) -> SubjectNode | None:
@@ -219,6 +241,10 @@ class SubjectGraph:
         normalised, keyed hashes under every key, MD5), so a log line that holds the address in
         another case, or already pseudonymised, is still found — over the column's index.
         """
+        memo = _identity_memo.get()
+        memo_key = (id(self), kind, tuple(keys))
+        if memo is not None and memo_key in memo:
+            return memo[memo_key]
         root = self.root
         column = root.table.c[self.subject.identities[kind]]
         select = sa.select(column).where(root.table.c[self.key_column].in_(list(keys)))
@@ -232,7 +258,24 @@ class SubjectGraph:
                     forms += identity_variants(self.tutela.keyring, kind, value)
                 except InvalidInput:
                     pass  # a malformed stored value can only match as it is
-        return list(dict.fromkeys(forms))
+        forms = list(dict.fromkeys(forms))
+        if memo is not None:
+            memo[memo_key] = forms
+        return forms
+
+    @contextlib.contextmanager
+    def identities_read_once(self) -> Iterator[None]:
+        """Within the block (in this thread or task), :meth:`identity_source` reads the subjects'
+        stored identifiers once rather than once per identity-tied table: it answers the same
+        for every table of one run."""
+        if _identity_memo.get() is not None:
+            yield
+            return
+        token = _identity_memo.set({})
+        try:
+            yield
+        finally:
+            _identity_memo.reset(token)
 
     def resolve(self, kind: str, value: str, tenant: str | None = None) -> list[Any]:
         """The keys of the subjects identified by ``value`` of ``kind`` (empty list if none).
@@ -255,33 +298,50 @@ class SubjectGraph:
         stored = [(k, v) for row in rows for k, v in zip(kinds, row[1:], strict=True) if v is not None]
         return [row[0] for row in rows], stored
 
-    def _match(self, kind: str, value: str, tenant: str | None, columns) -> list[sa.Row]:
+    def _match(self, kind: str, value: str, tenant: str | None, columns: Sequence[str]) -> list[sa.Row]:
         """Rows (key, *columns) of the root table for the subjects identified by ``value``."""
-        root = self.root
-        key = root.table.c[self.key_column]
         if kind == SUBJECT_ID:
-            where = key == _coerce(key, value)
+            how, params = "key", {"value": _coerce(self.root.table.c[self.key_column], value)}
+        elif kind not in self.subject.identities:
+            known = ", ".join([*self.subject.identities, SUBJECT_ID])
+            raise InvalidInput(f"subject '{self.subject_name}' is not identified by '{kind}' (use: {known})")
         else:
-            if kind not in self.subject.identities:
-                known = ", ".join([*self.subject.identities, SUBJECT_ID])
-                raise InvalidInput(f"subject '{self.subject_name}' is not identified by '{kind}' (use: {known})")
-            column = root.table.c[self.subject.identities[kind]]
-            variants = identity_variants(self.tutela.keyring, kind, value)
-            where = column.in_(variants)
-        scope = root.table.c[root.tenant_column] == tenant if tenant is not None and root.tenant_column else None
-        select = sa.select(key, *(root.table.c[c] for c in columns)).order_by(key)
-        with read_connection(self.tutela.system_engine(root.system)) as conn:
-            found = conn.execute(select.where(_and(where, scope))).all()
+            how, params = "forms", {"forms": identity_variants(self.tutela.keyring, kind, value)}
+        scoped = tenant is not None and self.root.tenant_column is not None
+        if scoped:
+            params["tenant"] = tenant
+        with read_connection(self.tutela.system_engine(self.root.system)) as conn:
+            found = conn.execute(self._match_statement(how, kind, scoped, tuple(columns)), params).all()
             if not found and kind == "email":
                 # Stored in another case than asked ("Alice@Example.org"): a scan, only when the
                 # indexed match found nothing.
-                where = sa.func.lower(sa.func.trim(column)) == normalised(kind, value)
-                found = conn.execute(select.where(_and(where, scope))).all()
+                params = {**params, "value": normalised(kind, value)}
+                found = conn.execute(self._match_statement("folded", kind, scoped, tuple(columns)), params).all()
         return found
 
+    def _match_statement(self, how: str, kind: str, scoped: bool, columns: tuple[str, ...]) -> sa.Select:
+        """SELECT key, *columns of the root's rows whose key (``how`` = "key") or identity column
+        (``forms``: any stored form; ``folded``: trimmed and lower-cased) equals the bound value.
 
-def _and(where: sa.ColumnElement[bool], scope: sa.ColumnElement[bool] | None) -> sa.ColumnElement[bool]:
-    return where if scope is None else sa.and_(where, scope)
+        Built once per shape: SQLAlchemy then reuses its compiled form without rebuilding the
+        statement and its cache key for every request.
+        """
+        shape = (how, kind, scoped, columns)
+        statement = self._matches.get(shape)
+        if statement is None:
+            table = self.root.table
+            key = table.c[self.key_column]
+            if how == "key":
+                where = key == sa.bindparam("value")
+            else:
+                column = table.c[self.subject.identities[kind]]
+                where = column.in_(sa.bindparam("forms", expanding=True)) if how == "forms" else \
+                    sa.func.lower(sa.func.trim(column)) == sa.bindparam("value", type_=column.type)
+            if scoped:
+                where = sa.and_(where, table.c[self.root.tenant_column] == sa.bindparam("tenant"))
+            statement = sa.select(key, *(table.c[c] for c in columns)).where(where).order_by(key)
+            self._matches[shape] = statement
+        return statement
 
 
 def _coerce(column: sa.Column, value: Any) -> Any:
