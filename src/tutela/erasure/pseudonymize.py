@@ -5,13 +5,15 @@ declared fields get their erasure actions, hashing inside the database where it 
 :mod:`tutela.actions.context`).
 
 Each batch is the next ``batch_size`` rows still pending, by primary key (keyset pagination, no
-OFFSET), and runs in one transaction of the target database:
+OFFSET; the batch's last key is found by the database), and runs in one transaction of the target
+database:
 
 1. the batch's fields are set with one set-based UPDATE (plus one write-back statement for values
    only Python can compute),
-2. the batch's pseudonyms are written to the suppression list in the engine store — committed
-   BEFORE the target batch, idempotently (the hash is the key), so a crash never leaves a
-   pseudonymised contact unsuppressed. The pseudonyms come from the SQLite hash function itself,
+2. the batch's pseudonyms are written to the suppression list in the engine store by a
+   :class:`~tutela.erasure.suppression.SuppressionWriter` — committed BEFORE the target batch,
+   idempotently (the hash is the key), so a crash never leaves a pseudonymised contact
+   unsuppressed. The pseudonyms come from the SQLite hash function itself while the UPDATE runs,
    from ``UPDATE … RETURNING``, from a read-back (MariaDB), or — on PostgreSQL — from a second
    connection that computes them while the UPDATE runs in a worker thread,
 3. the target transaction commits.
@@ -35,9 +37,10 @@ from tutela.crypto.hashing import is_keyed_hash
 from tutela.erasure.apply import TableWork, apply_work, apply_work_returning
 from tutela.erasure.receipts import make_receipt, write_receipt
 from tutela.erasure.result import ErasureResult
-from tutela.erasure.suppression import add_entries, check_reason
+from tutela.erasure.suppression import SuppressionWriter, check_reason
 from tutela.errors import InvalidInput, NotFound
 from tutela.policy.conditions import Condition, compile_condition, parse_where
+from tutela.store.database import bulk_writes
 
 #: target databases whose UPDATE overlaps the suppression writes (chosen by measurement, see
 #: docs/erasure.md); on SQLite both compete for the same Python interpreter, so it runs in turn
@@ -126,48 +129,37 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tutela-pseudonymize") if overlap else None
     reader = engine.connect() if overlap else None
     reader_context = ActionContext.for_connection(reader, tutela.keyring) if overlap else None
+    writer = SuppressionWriter(tutela, reason=reason, source=key, inline=same_store)
     changed = suppressed = 0
     last = None
     try:
-        while True:
-            with engine.begin() as conn:
-                sink: list = []
-                context = ActionContext.for_connection(conn, tutela.keyring, sink=sink)
-                after = sa.true() if last is None else pk > last
-                batch = conn.execute(sa.select(pk).where(plan.condition, work.pending(context), after)
-                                     .order_by(pk).limit(batch_size)).scalars().all()
-                if not batch:
-                    break
-                in_batch = sa.and_(plan.condition, after, pk <= batch[-1])
-                entries = _computed_entries(conn, work, computed, in_batch, context, reason, key)
-                if overlap:
-                    update = worker.submit(apply_work, conn, work, in_batch, context)
+        with engine.connect() as conn, bulk_writes(conn):
+            context = ActionContext.for_connection(conn, tutela.keyring, sink=writer.sink)
+            pending = work.pending(context)
+            conn.rollback()  # end what preparing the connection began: each batch is its own transaction
+            while True:
+                with conn.begin():
+                    after = sa.true() if last is None else pk > last
+                    # the batch's last key, found in the database (no list of keys comes back)
+                    keys = sa.select(pk).where(plan.condition, pending, after).order_by(pk).limit(batch_size)
+                    end = conn.execute(sa.select(sa.func.max(keys.subquery().c[0]))).scalar()
+                    if end is None:
+                        break
+                    in_batch = sa.and_(plan.condition, after, pk <= end)
                     try:
-                        # The reader sees the rows as committed, i.e. before this batch's UPDATE.
-                        entries += _hashed_by_reader(reader, work, hashed, in_batch, reader_context, reason, key)
-                        suppressed += add_entries(tutela, entries)
+                        done, listed = _run_batch(conn, work, in_batch, context, writer, hashed, computed, reason,
+                                                  key, worker=worker, reader=reader, reader_context=reader_context)
+                        # committed BEFORE the target batch: no pseudonym is ever left off the list
+                        suppressed += listed + writer.commit(conn if same_store else None)
                     except BaseException:
-                        update.exception()  # let the UPDATE finish before its transaction rolls back
+                        writer.rollback()
                         raise
-                    done = update.result()
-                elif context.is_sqlite and all(f.action.sql_complete(context.for_kind(f.kind)) for f in hashed):
-                    # tutela_hash told the sink every identifier it hashed: no read-back needed
-                    done = apply_work(conn, work, in_batch, context)
-                    entries += _sink_entries(sink, reason, key)
-                    suppressed += add_entries(tutela, entries, connection=conn if same_store else None)
-                else:
-                    done, returned = apply_work_returning(conn, work, in_batch, context,
-                                                          tuple(f.column for f in hashed))
-                    if returned is None:
-                        entries += _hashed_entries(conn, work, hashed, in_batch, reason, key)
-                    else:
-                        entries += _entries(hashed, returned, reason, key)
-                    suppressed += add_entries(tutela, entries, connection=conn if same_store else None)
-            changed += done
-            last = batch[-1]
-            if progress:
-                progress(done)
+                changed += done
+                last = end
+                if progress:
+                    progress(done)
     finally:
+        writer.close()
         if worker is not None:
             worker.shutdown()
             reader.close()
@@ -183,11 +175,32 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
     return ErasureResult("pseudonymize", counts, suppressed=suppressed, receipt=receipt, receipt_path=path)
 
 
-def _sink_entries(sink: list, reason: str, source: str) -> list[dict]:
-    """Suppression entries from the (kind, hash) pairs the SQLite hash function reported."""
-    at = utcnow()
-    return [{"hash": h, "kind": kind, "key_id": h[3:9], "reason": reason, "source": source, "created_at": at}
-            for kind, h in sink if is_keyed_hash(h)]
+def _run_batch(conn, work: TableWork, in_batch, context: ActionContext, writer: SuppressionWriter, hashed,
+               computed, reason: str, key: str, *, worker, reader, reader_context) -> tuple[int, int]:
+    """One batch's UPDATE, with its pseudonyms handed to ``writer``.
+
+    Returns the rows changed and the pseudonyms already committed to the list (only when the
+    list is written while the UPDATE runs; otherwise the caller commits them).
+    """
+    writer.add_entries(_computed_entries(conn, work, computed, in_batch, context, reason, key))
+    if worker is not None:
+        update = worker.submit(apply_work, conn, work, in_batch, context)
+        try:
+            # The reader sees the rows as committed, i.e. before this batch's UPDATE.
+            writer.add_entries(_hashed_by_reader(reader, work, hashed, in_batch, reader_context, reason, key))
+            listed = writer.commit()
+        except BaseException:
+            update.exception()  # let the UPDATE finish before its transaction rolls back
+            raise
+        return update.result(), listed
+    if context.is_sqlite and all(f.action.sql_complete(context.for_kind(f.kind)) for f in hashed):
+        # tutela_hash hands every identifier it hashes to the writer, whose thread inserts them
+        # while the UPDATE goes on: nothing is read back
+        return apply_work(conn, work, in_batch, context), 0
+    done, returned = apply_work_returning(conn, work, in_batch, context, tuple(f.column for f in hashed))
+    writer.add_entries(_hashed_entries(conn, work, hashed, in_batch, reason, key)
+                       if returned is None else _entries(hashed, returned, reason, key))
+    return done, 0
 
 
 def _entries(fields, returned: dict[str, list], reason: str, source: str) -> list[dict]:

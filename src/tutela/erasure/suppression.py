@@ -9,7 +9,9 @@ Writing an entry twice is a no-op (unique hash), so every writer may retry freel
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,36 +46,191 @@ def add_entries(tutela, entries: Iterable[dict], *, connection: sa.Connection | 
     rows = list({e["hash"]: e for e in entries}.values())
     if not rows:
         return 0
+    params = [(r["hash"], r["kind"], r["key_id"], r["reason"], r.get("tenant"), r.get("source"), r["created_at"])
+              for r in sorted(rows, key=lambda r: r["hash"])]  # in index order: fewer page splits
     if connection is not None:
-        _insert_ignore(connection, rows)
+        _insert_ignore(connection, params)
     else:
         with tutela.store.engine.begin() as conn:
-            _insert_ignore(conn, rows)
+            _insert_ignore(conn, params)
     return len(rows)
 
 
-def _insert_ignore(connection: sa.Connection, rows: list[dict]) -> None:
+_COLUMNS = ("hash", "kind", "key_id", "reason", "tenant", "source", "created_at")
+
+
+def _insert_ignore(connection: sa.Connection, params: list[tuple]) -> None:
+    """Insert rows given as tuples in :data:`_COLUMNS` order; hashes already listed are skipped."""
     # Plain DBAPI executemany: SQLAlchemy's per-row parameter processing would cost more than
     # the insert itself on the large batches of a bulk run.
     dialect = connection.dialect.name
-    names = ("hash", "kind", "key_id", "reason", "tenant", "source", "created_at")
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    values = ", ".join([mark] * len(names))
     # Table and column names are this module's constants; values travel as parameters.
-    columns = f"{suppression.name} ({', '.join(names)}) VALUES ({values})"
+    columns = f"{suppression.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
     if dialect in ("sqlite", "postgresql"):
         sql = f"INSERT INTO {columns} ON CONFLICT (hash) DO NOTHING"  # noqa: S608
-    else:
-        sql = f"INSERT IGNORE INTO {columns}"  # noqa: S608
-    times: dict[datetime, object] = {}  # a batch shares one time: convert it once
-    params = []
-    for row in sorted(rows, key=lambda r: r["hash"]):  # in index order: fewer page splits
-        at = row["created_at"]
-        if at not in times:
-            times[at] = at.isoformat(sep=" ") if dialect == "sqlite" else at
-        params.append((row["hash"], row["kind"], row["key_id"], row["reason"], row.get("tenant"),
-                       row.get("source"), times[at]))
+    else:  # not INSERT IGNORE: that would also turn real errors (a NULL kind) into warnings
+        sql = f"INSERT INTO {columns} ON DUPLICATE KEY UPDATE hash = hash"  # noqa: S608
+    if dialect == "sqlite":  # the DBAPI's datetime adapter is deprecated: pass SQLAlchemy's text form
+        texts: dict[datetime, str] = {}
+        params = [p[:6] + (texts.get(p[6]) or texts.setdefault(p[6], p[6].isoformat(sep=" ")),) for p in params]
     connection.exec_driver_sql(sql, params)
+
+
+def _insert_hashes(connection: sa.Connection, hashes: list[str], fixed: tuple) -> None:
+    """Insert many pseudonyms of one kind with one set-based statement; listed ones are skipped.
+
+    ``fixed`` is (kind, reason, tenant, source, created_at). The hashes travel as ONE parameter
+    (a JSON array on SQLite, an array on PostgreSQL) that the database unpacks itself, so the
+    statement runs without the Python interpreter; on MariaDB it is an executemany.
+    """
+    kind, reason, tenant, source, at = fixed
+    dialect = connection.dialect.name
+    # Table and column names are this module's constants; values travel as parameters.
+    target = f"INSERT INTO {suppression.name} ({', '.join(_COLUMNS)}) "
+    if dialect == "sqlite":
+        sql = (target + "SELECT value, ?, substr(value, 4, 6), ?, ?, ?, ? FROM json_each(?) WHERE true "  # noqa: S608
+               "ON CONFLICT (hash) DO NOTHING")
+        connection.exec_driver_sql(sql, (kind, reason, tenant, source, at.isoformat(sep=" "),
+                                         json.dumps(sorted(hashes))))
+    elif dialect == "postgresql":
+        sql = (target + "SELECT h, %s, substr(h, 4, 6), %s, %s, %s, %s FROM unnest(%s::text[]) AS h "  # noqa: S608
+               "ON CONFLICT (hash) DO NOTHING")
+        connection.exec_driver_sql(sql, (kind, reason, tenant, source, at, sorted(hashes)))
+    else:
+        _insert_ignore(connection, [(h, kind, h[3:9], reason, tenant, source, at) for h in sorted(hashes)])
+
+
+class SuppressionWriter:
+    """Writes a bulk run's suppression entries while the run's UPDATE is still going.
+
+    :meth:`sink` gives the hash function, per identity kind, a callable that takes each pseudonym
+    as the UPDATE computes it. Every :data:`CHUNK` of them goes to a worker thread that inserts
+    them with one set-based statement into an open engine-store transaction; the database runs
+    that statement without holding Python's interpreter lock, so it overlaps the UPDATE on the
+    second core. :meth:`commit` writes the rest and commits: the caller calls it BEFORE committing
+    the target batch, so no pseudonymised identifier is ever left off the list. :meth:`rollback`
+    drops the batch's entries.
+
+    With ``inline`` (the engine store is the target database itself) there is no thread:
+    :meth:`commit` inserts everything through the caller's connection, inside its transaction.
+    """
+
+    CHUNK = 4096
+
+    def __init__(self, tutela, *, reason: str, source: str, tenant: str | None = None,
+                 inline: bool = False):
+        self._engine = tutela.store.engine
+        self._fixed = (check_reason(reason), tenant, source)
+        self._pool = None if inline else ThreadPoolExecutor(1, "tutela-suppression")
+        self._store: sa.Connection | None = None  # opened, used and closed on the worker thread only
+        self._failed = False
+        self._pending: list[Future] = []
+        self._unsent: dict[str, list[str]] = {}  # kind → pseudonyms not yet handed to the thread
+        self._batch: list[str] = []  # every pseudonym of the batch, to count them
+        self._at = utcnow()
+
+    def sink(self, kind: str) -> Callable[[str], None]:
+        """The callable that takes each pseudonym of identity ``kind`` (called once per row)."""
+        unsent = self._unsent.setdefault(kind, [])
+        append = unsent.append
+        chunk = self.CHUNK if self._pool is not None else None
+
+        def take(hashed: str) -> None:
+            append(hashed)
+            if chunk is not None and len(unsent) >= chunk:
+                self._send(kind)
+        return take
+
+    def add_entries(self, entries: Iterable[dict]) -> None:
+        for e in entries:
+            self._unsent.setdefault(e["kind"], []).append(e["hash"])
+
+    def commit(self, connection: sa.Connection | None = None) -> int:
+        """Write and commit the batch's entries; return how many distinct pseudonyms it had.
+
+        Inline, the entries are written through ``connection`` and committed with its transaction.
+        """
+        try:
+            for kind in self._unsent:
+                self._send(kind, connection)
+            if self._pool is not None:
+                self._pending.append(self._pool.submit(self._finish, commit=True))
+                self._wait()
+            return len(set(self._batch))
+        finally:
+            self._reset()
+
+    def rollback(self) -> None:
+        """Drop the batch's entries (nothing of them is committed)."""
+        try:
+            if self._pool is not None:
+                self._pending.append(self._pool.submit(self._finish, commit=False))
+                self._wait()
+        finally:
+            self._reset()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            try:
+                self.rollback()
+            finally:
+                self._pool.submit(self._close).result()
+                self._pool.shutdown()
+                self._pool = None
+
+    def _reset(self) -> None:
+        for unsent in self._unsent.values():
+            unsent.clear()  # in place: the sinks hold these lists
+        self._batch = []
+        self._at = utcnow()
+
+    def _send(self, kind: str, connection: sa.Connection | None = None) -> None:
+        unsent = self._unsent[kind]
+        if not unsent:
+            return
+        hashes = unsent[:]
+        unsent.clear()
+        self._batch += hashes
+        reason, tenant, source = self._fixed
+        fixed = (kind, reason, tenant, source, self._at)
+        if self._pool is None:
+            _insert_hashes(connection, hashes, fixed)
+        else:
+            self._pending.append(self._pool.submit(self._insert, hashes, fixed))
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, []
+        errors = [f.exception() for f in pending]  # waits for every task, in order
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+
+    # -- on the worker thread --
+    def _insert(self, hashes: list[str], fixed: tuple) -> None:
+        if self._store is None:
+            self._store = self._engine.connect()
+        if not self._store.in_transaction():
+            self._store.begin()
+            self._failed = False
+        try:
+            _insert_hashes(self._store, hashes, fixed)
+        except BaseException:
+            self._failed = True  # the batch's commit becomes a rollback
+            raise
+
+    def _finish(self, *, commit: bool) -> None:
+        if self._store is None or not self._store.in_transaction():
+            return
+        if commit and not self._failed:
+            self._store.commit()
+        else:
+            self._store.rollback()
+
+    def _close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def suppress(tutela, kind: str, value: str, *, reason: str, tenant: str | None = None,

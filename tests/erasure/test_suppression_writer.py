@@ -1,0 +1,149 @@
+"""The bulk run's suppression writer, on every kind of engine store, and the fast hash path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "subjects"))
+
+from world import create_schema, make_tutela, newsletter_contacts, populate, rows  # noqa: E402
+
+from tutela.actions.context import ActionContext  # noqa: E402
+from tutela.crypto.hashing import keyed_hash  # noqa: E402
+from tutela.crypto.keyring import Keyring  # noqa: E402
+from tutela.erasure.pseudonymize import pseudonymize  # noqa: E402
+from tutela.erasure.suppression import SuppressionWriter, add_entries, entry, is_suppressed  # noqa: E402
+from tutela.erasure.tables import suppression  # noqa: E402
+from tutela.store.database import BULK_WAL_PAGES, bulk_writes, make_engine  # noqa: E402
+
+
+@pytest.fixture
+def tutela(db_url, tmp_path):
+    """A Tutela whose engine store is ``db_url`` (SQLite, PostgreSQL or MariaDB)."""
+    sqlite_app = f"sqlite:///{tmp_path / 'app.db'}"
+    create_schema(sqlite_app).dispose()
+    tutela = make_tutela(sqlite_app, db_url, tmp_path)
+    yield tutela
+    tutela.close()
+
+
+def _listed(tutela) -> dict[str, tuple]:
+    with tutela.store.engine.connect() as conn:
+        return {r.hash: (r.kind, r.key_id, r.reason, r.source)
+                for r in conn.execute(sa.select(suppression))}
+
+
+def _pseudonyms(tutela, *emails: str) -> list[str]:
+    return [keyed_hash(tutela.keyring, "email", e) for e in emails]
+
+
+@pytest.mark.parametrize("chunk", [2, 4096])
+def test_entries_are_listed_only_when_committed(tutela, chunk, monkeypatch):
+    monkeypatch.setattr(SuppressionWriter, "CHUNK", chunk)  # 2: the thread inserts while rows still come
+    writer = SuppressionWriter(tutela, reason="bounce", source="app.contacts")
+    try:
+        take = writer.sink("email")
+        hashes = _pseudonyms(tutela, "a@example.org", "b@example.org", "c@example.org")
+        for h in hashes + hashes[:1]:  # one pseudonym twice
+            take(h)
+        assert _listed(tutela) == {}
+        assert writer.commit() == 3
+        key_id = tutela.keyring.current_hash_key_id
+        assert _listed(tutela) == {h: ("email", key_id, "bounce", "app.contacts") for h in hashes}
+        assert is_suppressed(tutela, "email", "B@Example.org ")
+    finally:
+        writer.close()
+
+
+def test_rollback_drops_the_batch_and_keeps_earlier_ones(tutela, monkeypatch):
+    monkeypatch.setattr(SuppressionWriter, "CHUNK", 2)
+    first, *later = _pseudonyms(tutela, "a@example.org", "b@example.org", "c@example.org")
+    writer = SuppressionWriter(tutela, reason="unsubscribe", source="app.contacts")
+    try:
+        writer.sink("email")(first)
+        writer.commit()
+        take = writer.sink("email")
+        for h in later:
+            take(h)
+        writer.rollback()
+        assert set(_listed(tutela)) == {first}
+    finally:
+        writer.close()
+
+
+def test_a_failed_insert_fails_the_commit_and_lists_nothing_of_the_batch(tutela, monkeypatch):
+    monkeypatch.setattr(SuppressionWriter, "CHUNK", 1)
+    good, bad = _pseudonyms(tutela, "a@example.org", "b@example.org")
+    writer = SuppressionWriter(tutela, reason="unsubscribe", source="app.contacts")
+    try:
+        writer.sink("email")(good)
+        writer.sink(None)(bad)  # kind is NOT NULL in the store: the insert fails
+        with pytest.raises(sa.exc.DBAPIError):
+            writer.commit()
+        assert _listed(tutela) == {}
+        writer.sink("email")(good)  # the writer goes on with the next batch
+        assert writer.commit() == 1
+        assert set(_listed(tutela)) == {good}
+    finally:
+        writer.close()
+
+
+def test_already_listed_pseudonyms_keep_their_first_entry(tutela):
+    hashed = _pseudonyms(tutela, "a@example.org")[0]
+    add_entries(tutela, [entry(hashed, "email", "erasure", source="app.end_users")])
+    writer = SuppressionWriter(tutela, reason="bounce", source="app.contacts")
+    try:
+        writer.sink("email")(hashed)
+        assert writer.commit() == 1
+    finally:
+        writer.close()
+    assert _listed(tutela)[hashed][2:] == ("erasure", "app.end_users")
+
+
+def test_bulk_run_with_the_store_in_the_target_database(db_url, tmp_path):
+    """Store and target are one database: the entries go in through the batch's own transaction."""
+    engine = create_schema(db_url)
+    populate(engine, users=12)
+    tutela = make_tutela(db_url, db_url, tmp_path, batch=4)
+    try:
+        result = pseudonymize(tutela, "newsletter_contacts", "status=unsubscribed,bounced", actor="test")
+        targets = newsletter_contacts.c.status.in_(["unsubscribed", "bounced"])
+        hashed = {row["email"] for row in rows(engine, newsletter_contacts, targets)}
+        assert result.total == 8 and result.suppressed == 8
+        assert set(_listed(tutela)) == hashed
+    finally:
+        tutela.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["email", "phone", None])
+def test_fast_hasher_equals_hash_value_and_records_every_hash(kind):
+    keyring = Keyring.generate()
+    key_id = keyring.current_hash_key_id
+    context = ActionContext("sqlite", keyring.hash_key(key_id), key_id, kind=kind)
+    recorded: list[str] = []
+    hasher = context.hasher(recorded.append)
+    already = keyed_hash(keyring, "email", "x@example.org")
+    values = ["  Alice@Example.ORG ", "bob@example.org", "Zoë@Exämple.org", "t1:not-a-hash", already,
+              "+49 30 1234567", "not an address", 12345, "", None]
+    for value in values:
+        assert hasher(value) == context.hash_value(value), value
+    assert recorded == [context.hash_value(v) for v in values if v is not None]
+    assert context.hasher()(values[0]) == context.hash_value(values[0])
+
+
+def test_bulk_writes_setting_is_restored(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+            with bulk_writes(conn):
+                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == BULK_WAL_PAGES
+                conn.rollback()
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
+    finally:
+        engine.dispose()
