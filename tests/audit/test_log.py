@@ -248,3 +248,21 @@ def test_postgresql_refuses_changing_or_deleting_events(pg_url):
             conn.exec_driver_sql(statement)
     assert log.count() == 1 and log.verify().ok
     store.dispose()
+
+
+def test_the_positional_insert_is_compiled_once_per_dialect(log):
+    from tutela.audit.bulk import positional_insert
+    from tutela.audit.log import COLUMNS
+    from tutela.audit.tables import audit_events
+
+    dialect = log.store.engine.dialect
+    sql = positional_insert(dialect, audit_events, COLUMNS)
+    assert positional_insert(dialect, audit_events, COLUMNS) is sql
+    compiled = audit_events.insert().compile(dialect=dialect, column_keys=list(COLUMNS))
+    if compiled.positional:
+        assert sql == str(compiled)
+    else:
+        assert sql is None
+    for n in range(3):  # appends through the cached statement still chain and verify
+        log.record("request.created", actor="api", request_id=f"r-{n}")
+    assert log.verify().ok and log.count() == 3

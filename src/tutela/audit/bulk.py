@@ -7,6 +7,7 @@ style is positional (``COPY`` on PostgreSQL), and verification reads plain tuple
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
@@ -14,6 +15,10 @@ import sqlalchemy as sa
 #: rows from which a SQLite insert gets a larger page cache (index pages stay in memory)
 LARGE_INSERT = 5_000
 _LARGE_CACHE_KIB = 65_536
+
+#: dialect → {(table, columns): the driver's INSERT text, or None when its parameters are not
+#: positional in ``columns`` order}; compiling costs more than inserting one audit event
+_insert_sql: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class BulkInserter:
@@ -58,11 +63,23 @@ def insert_rows(conn: sa.Connection, table: sa.Table, columns: Sequence[str], ro
                 for row in rows:
                     copy.write_row(row)
         return
-    statement = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
-    if statement.positional and tuple(statement.positiontup or ()) == tuple(columns):
-        conn.exec_driver_sql(str(statement), rows)
+    sql = positional_insert(conn.dialect, table, columns)
+    if sql is not None:
+        conn.exec_driver_sql(sql, rows)
     else:
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def positional_insert(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]) -> str | None:
+    """The INSERT of ``columns`` into ``table`` as the driver's text, taking a tuple per row;
+    None when the dialect's parameters are not positional. Compiled once per dialect."""
+    cache = _insert_sql.setdefault(dialect, {})
+    shape = (table, tuple(columns))
+    if shape not in cache:
+        statement = table.insert().compile(dialect=dialect, column_keys=list(columns))
+        positional = statement.positional and tuple(statement.positiontup or ()) == tuple(columns)
+        cache[shape] = str(statement) if positional else None
+    return cache[shape]
 
 
 def stream_rows(conn: sa.Connection, select: sa.Select, chunk: int) -> Iterator[list[tuple]]:

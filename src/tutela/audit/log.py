@@ -35,6 +35,16 @@ _HEAD_ID = 1
 #: rows per executemany when appending
 APPEND_BATCH = 10_000
 
+# The statements of every append, built once (SQLAlchemy then skips building them and their cache
+# keys per event). Bound names differ from the columns: SET reserves the column names.
+#: SQLite: a no-op write as the first statement takes the database's write lock
+_TAKE_WRITE_LOCK = sa.update(audit_head).where(audit_head.c.id == _HEAD_ID).values(seq=audit_head.c.seq)
+_READ_HEAD_FOR_UPDATE = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == _HEAD_ID) \
+    .with_for_update()
+_WRITE_HEAD = sa.update(audit_head).where(audit_head.c.id == _HEAD_ID).values(
+    seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"), key_id=sa.bindparam("new_key_id"),
+    signature=sa.bindparam("new_signature"))
+
 
 def _head_message(seq: int, last_hash: str) -> bytes:
     return f"tutela-audit-head/v1\x1f{seq}\x1f{last_hash}".encode("ascii")
@@ -135,14 +145,12 @@ class AuditLog:
 
     def _lock_head(self, conn: sa.Connection) -> tuple[int, str]:
         """Take the chain's lock and return (last seq, last hash)."""
-        head = audit_head.c
         try:
             if conn.dialect.name == "sqlite":
                 # SQLite has no row locks: a write as the first statement takes the database's
                 # write lock (waiting for other writers) before the head is read.
-                conn.execute(sa.update(audit_head).where(head.id == _HEAD_ID).values(seq=head.seq))
-            row = conn.execute(sa.select(head.seq, head.hash).where(head.id == _HEAD_ID)
-                               .with_for_update()).one_or_none()
+                conn.execute(_TAKE_WRITE_LOCK)
+            row = conn.execute(_READ_HEAD_FOR_UPDATE).one_or_none()
         except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
             self._raise_if_not_migrated()
             raise ConfigurationError(f"the audit log cannot be written: {str(exc.orig).splitlines()[0]}") \
@@ -157,8 +165,8 @@ class AuditLog:
 
     def _write_head(self, conn: sa.Connection, seq: int, last_hash: str) -> None:
         signature = base64.b64encode(self.keyring.signing_key.sign(_head_message(seq, last_hash)))
-        conn.execute(sa.update(audit_head).where(audit_head.c.id == _HEAD_ID).values(
-            seq=seq, hash=last_hash, key_id=self.keyring.current_key_id, signature=signature.decode()))
+        conn.execute(_WRITE_HEAD, {"new_seq": seq, "new_hash": last_hash, "new_key_id": self.keyring.current_key_id,
+                                   "new_signature": signature.decode()})
 
     def _raise_if_not_migrated(self) -> None:
         """ConfigurationError when the store lacks the audit tables (checked on its own connection)."""
