@@ -186,3 +186,22 @@ def test_action_that_does_not_fit_its_column_changes_nothing(db_url, store_url, 
     finally:
         tutela.close()
         engine.dispose()
+
+
+def test_receipts_sit_beside_the_store_file_also_when_its_path_is_relative(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from tutela.erasure.receipts import receipts_dir
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    relative = SimpleNamespace(store=SimpleNamespace(url="sqlite:///store.db"), base_dir=str(tmp_path))
+    monkeypatch.chdir(tmp_path / "a")
+    assert receipts_dir(relative) == tmp_path / "a" / "receipts"
+    monkeypatch.chdir(tmp_path / "b")
+    assert receipts_dir(relative) == tmp_path / "b" / "receipts"
+    absolute = SimpleNamespace(store=SimpleNamespace(url=f"sqlite:///{tmp_path / 'a' / 'store.db'}"),
+                               base_dir=str(tmp_path))
+    assert receipts_dir(absolute) == tmp_path / "a" / "receipts"
+    server = SimpleNamespace(store=SimpleNamespace(url="postgresql://db/store"), base_dir=str(tmp_path / "b"))
+    assert receipts_dir(server) == tmp_path / "b" / "receipts"

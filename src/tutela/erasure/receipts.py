@@ -8,6 +8,7 @@ written as JSON into the ``receipts`` folder next to the engine store.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
@@ -24,11 +25,18 @@ RECEIPT_TYPE = "tutela.erasure-receipt"
 
 def receipts_dir(tutela) -> Path:
     """``receipts/`` beside the SQLite store file, else beside the policy file."""
-    url = sa.make_url(tutela.store.url)
+    return _receipts_dir(tutela.store.url, tutela.base_dir, os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _receipts_dir(store_url: str, base_dir: str, cwd: str) -> Path:
+    # Parsing the URL and resolving the path cost more than writing a receipt; ``cwd`` is part of
+    # the key because a relative store path resolves against it.
+    url = sa.make_url(store_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        base = Path(url.database).resolve().parent
+        base = Path(cwd, url.database).resolve().parent
     else:
-        base = Path(tutela.base_dir)
+        base = Path(base_dir)
     return base / "receipts"
 
 
