@@ -147,3 +147,37 @@ def test_bulk_writes_setting_is_restored(tmp_path):
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
     finally:
         engine.dispose()
+
+
+def test_sqlite_store_entries_are_synced_and_the_setting_restored(tmp_path, monkeypatch):
+    create_schema(f"sqlite:///{tmp_path / 'app.db'}").dispose()
+    tutela = make_tutela(f"sqlite:///{tmp_path / 'app.db'}", f"sqlite:///{tmp_path / 'store.db'}", tmp_path)
+    seen = []
+    monkeypatch.setattr("tutela.erasure.suppression._insert_hashes",
+                        lambda conn, hashes, fixed: seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar()))
+    writer = SuppressionWriter(tutela, reason="bounce", source="app.contacts")
+    try:
+        writer.sink("email")(_pseudonyms(tutela, "a@example.org")[0])
+        writer.commit()
+    finally:
+        writer.close()
+    with tutela.store.engine.connect() as conn:
+        after = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    tutela.close()
+    assert seen == [2]  # FULL while the entries are written: on disk before the target commits
+    assert after == 1  # the store's pooled connection is back to NORMAL
+
+
+@pytest.mark.parametrize("journal, relaxed_to", [("wal", 1), ("delete", 2)])
+def test_relaxed_bulk_writes_skip_the_fsync_only_under_wal(tmp_path, journal, relaxed_to):
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA journal_mode={journal}")
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            with bulk_writes(conn, relaxed=True):
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == relaxed_to
+                conn.rollback()
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    finally:
+        engine.dispose()

@@ -125,6 +125,7 @@ class SuppressionWriter:
         self._pool = None if inline else ThreadPoolExecutor(1, "tutela-suppression")
         self._store: sa.Connection | None = None  # opened, used and closed on the worker thread only
         self._failed = False
+        self._sync: int | None = None  # the store connection's own synchronous setting (SQLite)
         self._pending: list[Future] = []
         self._unsent: dict[str, list[str]] = {}  # kind → pseudonyms not yet handed to the thread
         self._batch: list[str] = []  # every pseudonym of the batch, to count them
@@ -210,6 +211,12 @@ class SuppressionWriter:
     def _insert(self, hashes: list[str], fixed: tuple) -> None:
         if self._store is None:
             self._store = self._engine.connect()
+            if self._store.dialect.name == "sqlite":
+                # The store's commits skip the fsync (NORMAL); these must reach the disk before
+                # the target batch commits, or a power loss could keep the pseudonym but lose its entry.
+                self._sync = self._store.exec_driver_sql("PRAGMA synchronous").scalar()
+                self._store.exec_driver_sql("PRAGMA synchronous=FULL")
+                self._store.commit()
         if not self._store.in_transaction():
             self._store.begin()
             self._failed = False
@@ -229,6 +236,10 @@ class SuppressionWriter:
 
     def _close(self) -> None:
         if self._store is not None:
+            if self._sync is not None:
+                self._store.rollback()
+                self._store.exec_driver_sql(f"PRAGMA synchronous={int(self._sync)}")
+                self._store.commit()
             self._store.close()
             self._store = None
 

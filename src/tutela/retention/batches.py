@@ -23,13 +23,14 @@ any moment leaves only whole batches done and a re-run finds exactly what is sti
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+
+from tutela.store.database import bulk_writes
 
 #: Each batch transaction aims at this length; a busy machine can make one batch several times
 #: slower than the last. SQLite aims higher: every commit rewrites each page the batch touched
@@ -92,7 +93,9 @@ def run_batches(engine: sa.Engine, table: sa.Table, due: sa.ColumnElement[bool],
     between batches, when ``should_stop()`` turns true. ``order_column`` is the rule's ``from``
     column: when an index leads with it (PostgreSQL, SQLite), keyset batches follow that index.
     """
-    with engine.connect() as conn, _relaxed_sync(conn):
+    # SQLite: batches commit without an fsync and the log is checkpointed less often (rows a power
+    # loss puts back are simply due again)
+    with engine.connect() as conn, bulk_writes(conn, relaxed=True):
         target = target_seconds(conn.dialect.name)
         by_time = (order_column is not None and conn.dialect.name in ("postgresql", "sqlite")
                    and _leads_an_index(table, order_column))
@@ -144,30 +147,6 @@ def _follows_storage_order(conn: sa.Connection, column: sa.Column, ranges: Physi
 def target_seconds(dialect: str) -> float:
     """How long one batch transaction should take on this kind of database."""
     return TARGET_SECONDS.get(dialect, DEFAULT_TARGET_SECONDS)
-
-
-@contextlib.contextmanager
-def _relaxed_sync(conn: sa.Connection) -> Iterator[None]:
-    """On SQLite in WAL mode, let batch commits skip the fsync (``synchronous=NORMAL``) for the run.
-
-    WAL with NORMAL stays consistent; only a power loss can undo the last batches, whose rows are
-    then simply due again. A killed process loses nothing that was committed.
-    """
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-    previous = conn.exec_driver_sql("PRAGMA synchronous").scalar()
-    conn.rollback()
-    relax = str(mode).lower() == "wal" and int(previous) > 1
-    if relax:
-        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-    try:
-        yield
-    finally:
-        if relax:
-            conn.rollback()
-            conn.exec_driver_sql(f"PRAGMA synchronous={int(previous)}")
 
 
 def physical_ranges(conn: sa.Connection, table: sa.Table, start_rows: int) -> PhysicalRanges | None:
