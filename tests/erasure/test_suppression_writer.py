@@ -18,7 +18,6 @@ from tutela.crypto.keyring import Keyring  # noqa: E402
 from tutela.erasure.pseudonymize import pseudonymize  # noqa: E402
 from tutela.erasure.suppression import SuppressionWriter, add_entries, entry, is_suppressed  # noqa: E402
 from tutela.erasure.tables import suppression  # noqa: E402
-from tutela.store.database import BULK_WAL_PAGES, bulk_writes, make_engine  # noqa: E402
 
 
 @pytest.fixture
@@ -136,19 +135,6 @@ def test_fast_hasher_equals_hash_value_and_records_every_hash(kind):
     assert context.hasher()(values[0]) == context.hash_value(values[0])
 
 
-def test_bulk_writes_setting_is_restored(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
-    try:
-        with engine.connect() as conn:
-            before = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-            with bulk_writes(conn):
-                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == BULK_WAL_PAGES
-                conn.rollback()
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
-    finally:
-        engine.dispose()
-
-
 def test_sqlite_store_entries_are_synced_and_the_setting_restored(tmp_path, monkeypatch):
     create_schema(f"sqlite:///{tmp_path / 'app.db'}").dispose()
     tutela = make_tutela(f"sqlite:///{tmp_path / 'app.db'}", f"sqlite:///{tmp_path / 'store.db'}", tmp_path)
@@ -166,18 +152,3 @@ def test_sqlite_store_entries_are_synced_and_the_setting_restored(tmp_path, monk
     tutela.close()
     assert seen == [2]  # FULL while the entries are written: on disk before the target commits
     assert after == 1  # the store's pooled connection is back to NORMAL
-
-
-@pytest.mark.parametrize("journal, relaxed_to", [("wal", 1), ("delete", 2)])
-def test_relaxed_bulk_writes_skip_the_fsync_only_under_wal(tmp_path, journal, relaxed_to):
-    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"PRAGMA journal_mode={journal}")
-            conn.exec_driver_sql("PRAGMA synchronous=FULL")
-            with bulk_writes(conn, relaxed=True):
-                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == relaxed_to
-                conn.rollback()
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
-    finally:
-        engine.dispose()

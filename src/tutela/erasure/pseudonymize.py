@@ -40,7 +40,7 @@ from tutela.erasure.result import ErasureResult
 from tutela.erasure.suppression import SuppressionWriter, check_reason
 from tutela.errors import InvalidInput, NotFound
 from tutela.policy.conditions import Condition, compile_condition, parse_where
-from tutela.store.database import bulk_writes
+from tutela.store.bulk import bulk_writes
 
 #: target databases whose UPDATE overlaps the suppression writes (chosen by measurement, see
 #: docs/erasure.md); on SQLite both compete for the same Python interpreter, so it runs in turn
@@ -133,7 +133,7 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
     changed = suppressed = 0
     last = None
     try:
-        with engine.connect() as conn, bulk_writes(conn):
+        with engine.connect() as conn, bulk_writes(conn) as bulk:
             context = ActionContext.for_connection(conn, tutela.keyring, sink=writer.sink)
             pending = work.pending(context)
             conn.rollback()  # end what preparing the connection began: each batch is its own transaction
@@ -154,6 +154,7 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
                     except BaseException:
                         writer.rollback()
                         raise
+                bulk.between_batches()
                 changed += done
                 last = end
                 if progress:

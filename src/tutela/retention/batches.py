@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tutela.store.database import bulk_writes
+from tutela.store.bulk import bulk_writes
 
 #: Each batch transaction aims at this length; a busy machine can make one batch several times
 #: slower than the last. SQLite aims higher: every commit rewrites each page the batch touched
@@ -95,7 +95,7 @@ def run_batches(engine: sa.Engine, table: sa.Table, due: sa.ColumnElement[bool],
     """
     # SQLite: batches commit without an fsync and the log is checkpointed less often (rows a power
     # loss puts back are simply due again)
-    with engine.connect() as conn, bulk_writes(conn, relaxed=True):
+    with engine.connect() as conn, bulk_writes(conn, relaxed=True) as bulk:
         target = target_seconds(conn.dialect.name)
         by_time = (order_column is not None and conn.dialect.name in ("postgresql", "sqlite")
                    and _leads_an_index(table, order_column))
@@ -104,17 +104,20 @@ def run_batches(engine: sa.Engine, table: sa.Table, due: sa.ColumnElement[bool],
                 and _many_due(conn, table, due, ranges, start_rows))
         conn.rollback()
         if walk:
-            yield from _range_batches(conn, ranges, due, write, target, should_stop)
-            return
-        keys = list(table.primary_key.columns)
-        if by_time:
-            keys = [order_column, *(k for k in keys if k is not order_column)]
-        if conn.dialect.name == "sqlite":
-            # Compare keys as the text SQLite holds: a timestamp written without microseconds
-            # would not equal the same moment re-rendered by SQLAlchemy.
-            keys = [sa.type_coerce(k, sa.String) if isinstance(k.type, (sa.Date, sa.DateTime)) else k
-                    for k in keys]
-        yield from _keyset_batches(conn, keys, due, write, BatchSizer(start_rows, target), should_stop)
+            batches = _range_batches(conn, ranges, due, write, target, should_stop)
+        else:
+            keys = list(table.primary_key.columns)
+            if by_time:
+                keys = [order_column, *(k for k in keys if k is not order_column)]
+            if conn.dialect.name == "sqlite":
+                # Compare keys as the text SQLite holds: a timestamp written without microseconds
+                # would not equal the same moment re-rendered by SQLAlchemy.
+                keys = [sa.type_coerce(k, sa.String) if isinstance(k.type, (sa.Date, sa.DateTime)) else k
+                        for k in keys]
+            batches = _keyset_batches(conn, keys, due, write, BatchSizer(start_rows, target), should_stop)
+        for batch in batches:
+            yield batch
+            bulk.between_batches()  # outside the batch's transaction: never counted as lock time
 
 
 def _leads_an_index(table: sa.Table, column: sa.Column) -> bool:

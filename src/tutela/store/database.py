@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cached_property
 from importlib import resources
 
@@ -57,45 +55,6 @@ def _sqlite_store_pragmas(dbapi_connection, record) -> None:
     # fsync per commit of the store (audit, requests, suppression).
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-#: WAL pages after which SQLite checkpoints during a bulk run (64 MiB at 4 KiB pages; default 1,000)
-BULK_WAL_PAGES = 16384
-
-
-@contextmanager
-def bulk_writes(connection: sa.Connection, *, relaxed: bool = False) -> Iterator[sa.Connection]:
-    """Connection settings for a bulk run of many short write transactions; restored afterwards.
-
-    On SQLite in WAL mode every commit would otherwise checkpoint as soon as the log passes 1,000
-    pages, copying the same scattered index pages back into the database after each batch; here
-    the log is checkpointed every :data:`BULK_WAL_PAGES` pages instead, which bounds its size on
-    disk. With ``relaxed`` the batches also commit without an fsync (``synchronous=NORMAL``):
-    WAL stays consistent and a killed process loses nothing committed; only a power loss can
-    undo the last batches — for work that is simply due again then (retention), never for work
-    whose order across databases matters. The settings belong to this connection only and are not
-    stored in the file. Other databases need nothing.
-    """
-    if connection.dialect.name != "sqlite":
-        yield connection
-        return
-    wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
-    pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-    sync = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
-    relax = relaxed and wal and sync > 1
-    connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")
-    if relax:
-        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-    connection.rollback()
-    try:
-        yield connection
-    finally:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={int(pages)}")
-        if relax:
-            connection.exec_driver_sql(f"PRAGMA synchronous={sync}")
-        connection.rollback()
 
 
 class Store:

@@ -1,0 +1,82 @@
+"""Connection settings for bulk runs (retention, pseudonymisation): many short write transactions.
+
+On SQLite in WAL mode every commit checkpoints as soon as the log passes 1,000 pages: the same
+scattered index pages are copied back into the database after nearly every batch, and the copy
+runs inside the batch's ``COMMIT`` call. During a bulk run the connection's automatic checkpoint
+is off; :meth:`BulkWrites.between_batches` checkpoints (``PASSIVE``: it never blocks the
+application's readers or writers) once about :data:`CHECKPOINT_PAGES` pages have gathered, outside
+any batch transaction, so the log stays bounded on disk and each page is copied once per
+checkpoint rather than once per batch.
+
+With ``relaxed`` the batches also commit without an fsync (``synchronous=NORMAL``): WAL stays
+consistent and a killed process loses nothing committed; only a power loss can undo the last
+batches — for work that is simply due again then (retention), never for work whose order across
+two databases matters. Every setting belongs to the connection, not the file, and is restored.
+Other databases need none of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+#: log pages gathered between two checkpoints of a bulk run (64 MiB at 4 KiB pages)
+CHECKPOINT_PAGES = 16384
+
+
+class BulkWrites:
+    """Yielded by :func:`bulk_writes`; call :meth:`between_batches` after each committed batch."""
+
+    def __init__(self, connection: sa.Connection, wal: bool):
+        self.connection = connection
+        self._wal = wal
+        self._every = 1  # batches between checkpoints, adapted to the pages they leave in the log
+        self._since = 0
+        self.checkpoints = 0
+
+    def between_batches(self) -> None:
+        """Checkpoint the log when enough pages have gathered since the last checkpoint."""
+        if not self._wal:
+            return
+        self._since += 1
+        if self._since < self._every:
+            return
+        conn = self.connection
+        if conn.in_transaction():
+            conn.rollback()
+        _busy, pages, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        conn.rollback()
+        self.checkpoints += 1
+        per_batch = max(1, pages) / self._since
+        self._every = max(1, min(1000, int(CHECKPOINT_PAGES / per_batch)))
+        self._since = 0
+
+
+@contextmanager
+def bulk_writes(connection: sa.Connection, *, relaxed: bool = False) -> Iterator[BulkWrites]:
+    """Settings for a bulk run on ``connection`` (see the module); restored when the block ends."""
+    if connection.dialect.name != "sqlite":
+        yield BulkWrites(connection, wal=False)
+        return
+    wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
+    pages = int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+    sync = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
+    relax = relaxed and wal and sync > 1
+    if wal:
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+    if relax:
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    connection.rollback()
+    try:
+        yield BulkWrites(connection, wal)
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        if wal:
+            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+        if relax:
+            connection.exec_driver_sql(f"PRAGMA synchronous={sync}")
+        connection.rollback()

@@ -1,0 +1,51 @@
+"""Connection settings of bulk runs on SQLite: spaced checkpoints outside batches, relaxed fsync."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutela.store.bulk import bulk_writes
+from tutela.store.database import make_engine
+
+
+def test_bulk_writes_checkpoint_between_batches_and_restore_the_setting(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            conn.commit()
+            before = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+            with bulk_writes(conn) as bulk:
+                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+                conn.rollback()
+                for _ in range(20):
+                    with conn.begin():
+                        conn.exec_driver_sql("INSERT INTO t (v) VALUES (?)", [("x" * 3000,)] * 50)
+                    bulk.between_batches()
+                    assert not conn.in_transaction()
+                # the first checkpoint learns that a batch leaves ~50 pages: the next one waits for
+                # CHECKPOINT_PAGES of them, far beyond these 20 batches
+                assert bulk.checkpoints == 1
+                assert conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] > 19 * 50
+                conn.rollback()
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
+            busy, log, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+            assert busy == 0 and log == copied  # the run's end leaves nothing uncopied
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("journal, relaxed_to", [("wal", 1), ("delete", 2)])
+def test_relaxed_bulk_writes_skip_the_fsync_only_under_wal(tmp_path, journal, relaxed_to):
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA journal_mode={journal}")
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            with bulk_writes(conn, relaxed=True):
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == relaxed_to
+                conn.rollback()
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    finally:
+        engine.dispose()
