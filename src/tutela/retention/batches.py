@@ -166,7 +166,11 @@ def physical_ranges(conn: sa.Connection, table: sa.Table, start_rows: int) -> Ph
     if dialect == "sqlite" and not {"rowid", "oid", "_rowid_"} & set(table.c.keys()):
         rowid = sa.literal_column("rowid")
         try:
-            low, high = conn.execute(sa.select(sa.func.min(rowid), sa.func.max(rowid)).select_from(table)).one()
+            # two scalar subqueries: SQLite answers a lone min() or max() of the rowid from the
+            # b-tree's ends, but scans the whole table for both in one SELECT
+            low, high = conn.execute(sa.select(sa.select(sa.func.min(rowid)).select_from(table).scalar_subquery(),
+                                               sa.select(sa.func.max(rowid)).select_from(table).scalar_subquery())
+                                     ).one()
         except sa.exc.OperationalError:  # a WITHOUT ROWID table
             conn.rollback()
             return None
