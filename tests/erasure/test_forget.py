@@ -188,6 +188,19 @@ def test_action_that_does_not_fit_its_column_changes_nothing(db_url, store_url, 
         engine.dispose()
 
 
+
+def test_a_column_dropped_after_an_erasure_is_caught_once_the_schema_is_reflected_again(app):
+    tutela, engine = app
+    forget_subject(tutela, "end_user", "email", "user1@example.org", reason="erasure", actor="test")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE bookings DROP COLUMN ip")
+    tutela.schema("app", refresh=True)
+    before = checksum(engine, end_users)
+    with pytest.raises(SchemaMismatch, match="'ip'"):
+        forget_subject(tutela, "end_user", "email", "user2@example.org", reason="erasure", actor="test")
+    assert checksum(engine, end_users) == before
+    assert not is_suppressed(tutela, "email", "user2@example.org")
+
 def test_receipts_sit_beside_the_store_file_also_when_its_path_is_relative(tmp_path, monkeypatch):
     from types import SimpleNamespace
 

@@ -263,3 +263,17 @@ def test_identity_forms_are_read_once_inside_identities_read_once(app):
         sa.event.remove(engine, "before_cursor_execute", listener)
     with engine.connect() as conn:
         assert [r.id for r in conn.execute(first)] == [2]
+
+
+@pytest.mark.parametrize("tenant", [None, "globex"])
+def test_row_filters_select_what_each_nodes_row_filter_selects(app, tenant):
+    tutela, engine = app
+    graph = SubjectGraph.build(tutela, "end_user")
+    filters = graph.row_filters([2, 3], tenant)
+    assert set(filters) == set(graph.nodes)
+    with engine.connect() as conn:
+        for key, node in graph.nodes.items():
+            shared = sorted(r.id for r in conn.execute(sa.select(node.table).where(filters[key])))
+            alone = sorted(r.id for r in conn.execute(sa.select(node.table).where(node.row_filter([2, 3], tenant))))
+            assert shared == alone, key
+    assert graph.row_filters([], tenant)["app.answers"].compare(sa.false())

@@ -13,6 +13,8 @@ Running it again finds the subject by its hashes and changes nothing.
 
 from __future__ import annotations
 
+import weakref
+
 from tutela.actions.context import ActionContext, stored_normalised
 from tutela.crypto.hashing import is_keyed_hash, keyed_hash_normalised, pseudonym
 from tutela.erasure.apply import TableWork, apply_work
@@ -40,9 +42,9 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
         scope = f" in tenant '{tenant}'" if tenant else ""
         raise NotFound(f"no data found for that {what}{scope}: nothing was changed")
     nodes = graph.nodes_children_first()
-    works = {n.key: TableWork.from_policy(tutela, n.system, n.name, n.table) for n in nodes}
+    works = _table_works(tutela, graph)
     with graph.identities_read_once():
-        filters = {n.key: n.row_filter(keys, tenant) for n in nodes}
+        filters = graph.row_filters(keys, tenant)
     identities = _keyed_identities(tutela, stored)
     if kind != SUBJECT_ID:
         identities.insert(0, (kind, pseudonym(tutela.keyring, kind, value)))
@@ -69,6 +71,19 @@ def forget_subject(tutela, subject: str, kind: str, value: str, *, reason: str, 
                         tables=counts, receipt=receipt["id"])
     return ErasureResult("forget", counts, subject=subject_key, suppressed=len({h for _, h in identities}),
                          receipt=receipt, receipt_path=path)
+
+
+_works: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _table_works(tutela, graph: SubjectGraph) -> dict[str, TableWork]:
+    """Each node's actions from the policy, checked against its live columns once per graph (the
+    graph is rebuilt when the schema is reflected again)."""
+    works = _works.get(graph)
+    if works is None:
+        works = _works[graph] = {n.key: TableWork.from_policy(tutela, n.system, n.name, n.table)
+                                 for n in graph.nodes.values()}
+    return works
 
 
 def _keyed_identities(tutela, stored: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -82,11 +82,16 @@ class SubjectNode:
         """``system.table``, unique across the graph."""
         return f"{self.system}.{self.name}"
 
-    def row_filter(self, keys: Sequence[Any], tenant: str | None = None) -> sa.ColumnElement[bool]:
+    def row_filter(self, keys: Sequence[Any], tenant: str | None = None, *,
+                   shared: dict | None = None) -> sa.ColumnElement[bool]:
         """A WHERE clause over this table selecting the rows of the subjects ``keys``.
 
         Usable in SELECT, UPDATE and DELETE on this table; one statement, no per-row work.
+        ``shared``: one dict for every filter of the same subjects (see :meth:`SubjectGraph.row_filters`),
+        so that a parent's filter and subquery are built once for all its children.
         """
+        if shared is not None and self.key in shared:
+            return shared[self.key]
         keys = list(keys)
         if not keys:
             return sa.false()
@@ -95,15 +100,26 @@ class SubjectNode:
         else:
             parts = []
             if self.parent is not None:
-                parent_rows = sa.select(self.parent.table.c[self.parent_references]).where(
-                    self.parent.row_filter(keys, tenant))
-                parts.append(self.table.c[self.parent_column].in_(parent_rows))
+                parts.append(self.table.c[self.parent_column].in_(self.parent._referenced_rows(
+                    self.parent_references, keys, tenant, shared)))
             for kind, column in self.identity_columns.items():
                 parts.append(self.table.c[column].in_(self.graph.identity_source(self, kind, keys)))
             clause = sa.or_(*parts) if len(parts) > 1 else parts[0]
         if tenant is not None and self.tenant_column:
             clause = sa.and_(clause, self.table.c[self.tenant_column] == tenant)
+        if shared is not None:
+            shared[self.key] = clause
         return clause
+
+    def _referenced_rows(self, column: str, keys: list[Any], tenant: str | None, shared: dict | None) -> sa.Select:
+        """SELECT ``column`` of this table's rows of the subjects: what a child's link points at."""
+        memo_key = (self.key, column)
+        if shared is not None and memo_key in shared:
+            return shared[memo_key]
+        rows = sa.select(self.table.c[column]).where(self.row_filter(keys, tenant, shared=shared))
+        if shared is not None:
+            shared[memo_key] = rows
+        return rows
 
     def rows_select(self, keys: Sequence[Any], tenant: str | None = None) -> sa.Select:
         """All columns of this table's rows that belong to the subjects ``keys`` (one statement)."""
@@ -228,6 +244,12 @@ class SubjectGraph:
     def nodes_children_first(self) -> list[SubjectNode]:
         """Every node, deepest first, so rows are changed before the rows they reference."""
         return sorted(self.nodes.values(), key=lambda n: (-n.depth, n.system, n.name))
+
+    def row_filters(self, keys: Sequence[Any], tenant: str | None = None) -> dict[str, sa.ColumnElement[bool]]:
+        """Every node's :meth:`SubjectNode.row_filter` for the subjects ``keys``, by node key; each
+        filter and subquery is built once and shared by the children that need it."""
+        shared: dict = {}
+        return {node.key: node.row_filter(keys, tenant, shared=shared) for node in self.nodes.values()}
 
     def systems(self) -> list[str]:
         """The systems that hold this subject's data, the root's system first."""
