@@ -36,16 +36,18 @@ def test_bulk_writes_checkpoint_between_batches_and_restore_the_setting(tmp_path
         engine.dispose()
 
 
-@pytest.mark.parametrize("journal, relaxed_to", [("wal", 1), ("delete", 2)])
-def test_relaxed_bulk_writes_skip_the_fsync_only_under_wal(tmp_path, journal, relaxed_to):
+@pytest.mark.parametrize("journal, start, wanted, during", [("wal", 2, "NORMAL", 1), ("delete", 2, "NORMAL", 2),
+                                                           ("wal", 1, "FULL", 2), ("delete", 1, "FULL", 2)])
+def test_bulk_writes_synchronous_setting(tmp_path, journal, start, wanted, during):
+    """NORMAL (no fsync per commit) only under WAL; FULL wherever asked; restored afterwards."""
     engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"PRAGMA journal_mode={journal}")
-            conn.exec_driver_sql("PRAGMA synchronous=FULL")
-            with bulk_writes(conn, relaxed=True):
-                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == relaxed_to
+            conn.exec_driver_sql(f"PRAGMA synchronous={start}")
+            with bulk_writes(conn, synchronous=wanted):
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == during
                 conn.rollback()
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == start
     finally:
         engine.dispose()

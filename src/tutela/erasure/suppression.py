@@ -12,6 +12,7 @@ import csv
 import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from tutela.clock import utcnow
 from tutela.crypto.hashing import hash_key_id, keyed_hashes, pseudonym
 from tutela.erasure.tables import REASONS, suppression
 from tutela.errors import InvalidInput, NotFound
+from tutela.store.bulk import BulkWrites, bulk_writes
 
 #: hashes per ``IN (…)`` when filtering a list
 _LOOKUP_CHUNK = 500
@@ -125,7 +127,8 @@ class SuppressionWriter:
         self._pool = None if inline else ThreadPoolExecutor(1, "tutela-suppression")
         self._store: sa.Connection | None = None  # opened, used and closed on the worker thread only
         self._failed = False
-        self._sync: int | None = None  # the store connection's own synchronous setting (SQLite)
+        self._settings = ExitStack()  # the store connection's bulk settings, undone on close
+        self._bulk: BulkWrites | None = None
         self._pending: list[Future] = []
         self._unsent: dict[str, list[str]] = {}  # kind → pseudonyms not yet handed to the thread
         self._batch: list[str] = []  # every pseudonym of the batch, to count them
@@ -211,12 +214,10 @@ class SuppressionWriter:
     def _insert(self, hashes: list[str], fixed: tuple) -> None:
         if self._store is None:
             self._store = self._engine.connect()
-            if self._store.dialect.name == "sqlite":
-                # The store's commits skip the fsync (NORMAL); these must reach the disk before
-                # the target batch commits, or a power loss could keep the pseudonym but lose its entry.
-                self._sync = self._store.exec_driver_sql("PRAGMA synchronous").scalar()
-                self._store.exec_driver_sql("PRAGMA synchronous=FULL")
-                self._store.commit()
+            # Each commit synced (the store's own commits skip the fsync under WAL): the entries
+            # must be on disk before the target batch commits, or a power loss could keep the
+            # pseudonym and lose its entry. Checkpoints wait for gaps between batches.
+            self._bulk = self._settings.enter_context(bulk_writes(self._store, synchronous="FULL"))
         if not self._store.in_transaction():
             self._store.begin()
             self._failed = False
@@ -231,17 +232,17 @@ class SuppressionWriter:
             return
         if commit and not self._failed:
             self._store.commit()
+            self._bulk.between_batches()
         else:
             self._store.rollback()
 
     def _close(self) -> None:
         if self._store is not None:
-            if self._sync is not None:
-                self._store.rollback()
-                self._store.exec_driver_sql(f"PRAGMA synchronous={int(self._sync)}")
-                self._store.commit()
-            self._store.close()
-            self._store = None
+            try:
+                self._settings.close()
+            finally:
+                self._store.close()
+                self._store = None
 
 
 def suppress(tutela, kind: str, value: str, *, reason: str, tenant: str | None = None,

@@ -95,7 +95,7 @@ def run_batches(engine: sa.Engine, table: sa.Table, due: sa.ColumnElement[bool],
     """
     # SQLite: batches commit without an fsync and the log is checkpointed less often (rows a power
     # loss puts back are simply due again)
-    with engine.connect() as conn, bulk_writes(conn, relaxed=True) as bulk:
+    with engine.connect() as conn, bulk_writes(conn, synchronous="NORMAL") as bulk:
         target = target_seconds(conn.dialect.name)
         by_time = (order_column is not None and conn.dialect.name in ("postgresql", "sqlite")
                    and _leads_an_index(table, order_column))

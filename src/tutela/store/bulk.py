@@ -8,11 +8,12 @@ application's readers or writers) once about :data:`CHECKPOINT_PAGES` pages have
 any batch transaction, so the log stays bounded on disk and each page is copied once per
 checkpoint rather than once per batch.
 
-With ``relaxed`` the batches also commit without an fsync (``synchronous=NORMAL``): WAL stays
-consistent and a killed process loses nothing committed; only a power loss can undo the last
-batches — for work that is simply due again then (retention), never for work whose order across
-two databases matters. Every setting belongs to the connection, not the file, and is restored.
-Other databases need none of this.
+``synchronous`` sets how batches reach the disk. ``"NORMAL"`` (WAL only) commits without an
+fsync: WAL stays consistent and a killed process loses nothing committed; only a power loss can
+undo the last batches — for work that is simply due again then (retention). ``"FULL"`` syncs each
+commit — for writes that must be on disk before another database commits (the suppression list
+before the pseudonymised batch). Every setting belongs to the connection, not the file, and is
+restored. Other databases need none of this.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class BulkWrites:
 
 
 @contextmanager
-def bulk_writes(connection: sa.Connection, *, relaxed: bool = False) -> Iterator[BulkWrites]:
+def bulk_writes(connection: sa.Connection, *, synchronous: str | None = None) -> Iterator[BulkWrites]:
     """Settings for a bulk run on ``connection`` (see the module); restored when the block ends."""
     if connection.dialect.name != "sqlite":
         yield BulkWrites(connection, wal=False)
@@ -63,11 +64,12 @@ def bulk_writes(connection: sa.Connection, *, relaxed: bool = False) -> Iterator
     wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
     pages = int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
     sync = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
-    relax = relaxed and wal and sync > 1
+    wanted = {"NORMAL": 1, "FULL": 2}.get(synchronous or "", sync)
+    change = wanted != sync and (wanted > sync or wal)  # NORMAL only under WAL
     if wal:
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-    if relax:
-        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    if change:
+        connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
     connection.rollback()
     try:
         yield BulkWrites(connection, wal)
@@ -77,6 +79,6 @@ def bulk_writes(connection: sa.Connection, *, relaxed: bool = False) -> Iterator
         if wal:
             connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
-        if relax:
+        if change:
             connection.exec_driver_sql(f"PRAGMA synchronous={sync}")
         connection.rollback()
