@@ -174,3 +174,25 @@ def test_small_zip_members_are_stored_and_large_ones_deflated(sqlite_shop):
     assert archive.getinfo("tables/shop.orders.json").compress_type == zipfile.ZIP_STORED
     assert json.loads(archive.read("tables/shop.customers.json")) == big.rows
     assert json.loads(archive.read("tables/shop.orders.json")) == [{"id": 1}]
+
+
+def test_repeated_exports_keep_one_compiled_statement_per_reused_plan(shop):
+    import gc
+
+    from tutela.requests.export import _compiled_plans, collect_rows
+    from tutela.subjects import SubjectGraph
+
+    graph = SubjectGraph.cached(shop, "customer")
+    keys = graph.resolve("email", ALICE, tenant="t1")
+    first = collect_rows(shop, graph, keys, tenant="t1")
+    kept = len(_compiled_plans.get(graph, {}))
+    for _ in range(5):  # login_events is tied by e-mail: its SELECT is built anew for every request
+        assert [len(t.rows) for t in collect_rows(shop, graph, keys, tenant="t1")] == [len(t.rows) for t in first]
+    assert len(_compiled_plans.get(graph, {})) == kept
+    assert kept == (3 if shop.system_engine("shop").dialect.name == "postgresql" else 0)
+    before = len(_compiled_plans)
+    shop.schema("shop", refresh=True)
+    SubjectGraph.cached(shop, "customer")  # the old graph goes, and its compiled statements with it
+    del graph
+    gc.collect()
+    assert len(_compiled_plans) <= max(before - 1, 0)

@@ -91,23 +91,30 @@ def collect_rows(tutela: Tutela, graph: SubjectGraph, keys: list[Any], *, tenant
                     plan = _statement(tutela, graph, node, keys, tenant, portability)
                     if plan is not None:
                         columns, query, bound = plan
-                        work.append((node, columns, query, params if bound else {}))
-                results = _fetch_all(conn, [(query, values) for _node, _columns, query, values in work])
-                for (node, columns, _query, _values), rows in zip(work, results, strict=True):
+                        work.append((node, columns, query, params if bound else {}, bound))
+                results = _fetch_all(conn, [(query, values, bound) for *_, query, values, bound in work],
+                                     _compiled_plans.setdefault(graph, {}))
+                for (node, columns, *_), rows in zip(work, results, strict=True):
                     found.append(TableRows(system, node.name, columns, rows))
     return found
 
 
-def _fetch_all(conn: sa.Connection, statements: list[tuple[sa.Select, dict]]) -> list[list[dict[str, Any]]]:
-    """Run the SELECTs and return their rows as dicts. On PostgreSQL (psycopg) they are sent in one
-    pipeline — one network round trip for all tables instead of one per table."""
+def _fetch_all(conn: sa.Connection, statements: list[tuple[sa.Select, dict, bool]],
+               compiled_plans: dict) -> list[list[dict[str, Any]]]:
+    """Run the SELECTs (query, parameters, reused across requests) and return their rows as dicts.
+
+    On PostgreSQL (psycopg) they are sent in one pipeline — one network round trip for all tables
+    instead of one per table — compiled for the driver once per reused statement (kept in
+    ``compiled_plans``) and for each request otherwise.
+    """
     if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg" or len(statements) < 2:
-        return [[dict(r._mapping) for r in conn.execute(query, values)] for query, values in statements]
+        return [[dict(r._mapping) for r in conn.execute(query, values)] for query, values, _reused in statements]
     raw = conn.connection.driver_connection
-    compiled = [_compiled(conn.dialect, query) for query, _values in statements]
+    compiled = [_compiled(conn.dialect, query, compiled_plans if reused else None)
+                for query, _values, reused in statements]
     with raw.pipeline() as pipeline:
         cursors = [raw.execute(c.string, c.construct_params(values))
-                   for c, (_query, values) in zip(compiled, statements, strict=True)]
+                   for c, (_query, values, _reused) in zip(compiled, statements, strict=True)]
         pipeline.sync()
         return [_dicts([d.name for d in cursor.description], cursor.fetchall()) for cursor in cursors]
 
@@ -116,17 +123,18 @@ def _dicts(names: list[str], rows: list[tuple]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-_compiled_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: graph → {reused SELECT: its compiled form}; the entries go with the graph
+_compiled_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _compiled(dialect, query: sa.Select):
-    """The statement compiled for the driver (IN lists rendered), kept for statements reused across
-    requests (the cached per-graph plans)."""
-    cached = _compiled_cache.get(query)
-    if cached is None:
-        cached = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        _compiled_cache[query] = cached
-    return cached
+def _compiled(dialect, query: sa.Select, cache: dict | None):
+    """The statement compiled for the driver (IN lists rendered); kept in ``cache`` when given."""
+    compiled = cache.get(query) if cache is not None else None
+    if compiled is None:
+        compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        if cache is not None:
+            cache[query] = compiled
+    return compiled
 
 
 _plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
