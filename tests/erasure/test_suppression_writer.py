@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,46 @@ def test_sqlite_store_entries_are_synced_and_the_setting_restored(tmp_path, monk
     tutela.close()
     assert seen == [2]  # FULL while the entries are written: on disk before the target commits
     assert after == 1  # the store's pooled connection is back to NORMAL
+
+
+def test_postgresql_batch_rows_are_locked_while_their_pseudonyms_are_read(pg_url, tmp_path, monkeypatch):
+    """No concurrent change can slip between the reader's hashes and the UPDATE's: the rows are locked."""
+    import tutela.erasure.pseudonymize as bulk
+
+    engine = create_schema(pg_url)
+    populate(engine, users=12)
+    tutela = make_tutela(pg_url, f"sqlite:///{tmp_path / 'store.db'}", tmp_path, batch=4)
+    outcomes: list[str] = []
+    original, original_update = bulk._hashed_by_reader, bulk.apply_work
+    tried = threading.Event()
+
+    def update_after_the_try(*args):
+        tried.wait(10)  # the UPDATE (worker thread) starts only once the change was tried
+        return original_update(*args)
+
+    def reader_then_try_a_change(reader, work, fields, in_batch, context, reason, source):
+        batch_ids = [r[0] for r in reader.execute(sa.select(work.primary_key()).where(in_batch))]
+        reader.rollback()
+        with engine.connect() as other:
+            other.exec_driver_sql("SET lock_timeout = '200ms'")
+            try:
+                other.execute(work.table.update().where(work.primary_key() == batch_ids[0])
+                              .values(email="changed@example.org"))
+                outcomes.append("changed")
+            except sa.exc.OperationalError:
+                outcomes.append("locked")
+        tried.set()
+        return original(reader, work, fields, in_batch, context, reason, source)
+
+    monkeypatch.setattr(bulk, "_hashed_by_reader", reader_then_try_a_change)
+    monkeypatch.setattr(bulk, "apply_work", update_after_the_try)
+    try:
+        result = pseudonymize(tutela, "newsletter_contacts", "status=unsubscribed,bounced", actor="test")
+        listed = set(_listed(tutela))
+    finally:
+        tutela.close()
+    targets = newsletter_contacts.c.status.in_(["unsubscribed", "bounced"])
+    emails = {row["email"] for row in rows(engine, newsletter_contacts, targets)}
+    engine.dispose()
+    assert outcomes == ["locked", "locked"] and result.total == 8
+    assert emails <= listed  # every pseudonym written is on the list

@@ -15,7 +15,9 @@ database:
    idempotently (the hash is the key), so a crash never leaves a pseudonymised contact
    unsuppressed. The pseudonyms come from the SQLite hash function itself while the UPDATE runs,
    from ``UPDATE … RETURNING``, from a read-back (MariaDB), or — on PostgreSQL — from a second
-   connection that computes them while the UPDATE runs in a worker thread,
+   connection that computes them while the UPDATE runs in a worker thread (the batch's rows are
+   locked first, ``FOR UPDATE``, so the second connection sees exactly the values the UPDATE
+   hashes),
 3. the target transaction commits.
 
 A kill at any point leaves every row either untouched or fully processed; rows done are
@@ -45,6 +47,7 @@ from tutela.store.bulk import bulk_writes
 #: target databases whose UPDATE overlaps the suppression writes (chosen by measurement, see
 #: docs/erasure.md); on SQLite both compete for the same Python interpreter, so it runs in turn
 OVERLAP_DIALECTS = {"postgresql"}
+
 
 
 @dataclass
@@ -142,6 +145,10 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
                     after = sa.true() if last is None else pk > last
                     # the batch's last key, found in the database (no list of keys comes back)
                     keys = sa.select(pk).where(plan.condition, pending, after).order_by(pk).limit(batch_size)
+                    if overlap:
+                        # lock the batch's rows now: what the reader sees is then exactly what the
+                        # UPDATE will hash (no concurrent change slips in between)
+                        keys = keys.with_for_update()
                     end = conn.execute(sa.select(sa.func.max(keys.subquery().c[0]))).scalar()
                     if end is None:
                         break
