@@ -145,3 +145,20 @@ def test_postgresql_without_pgcrypto_hashes_in_python(pg_url):
         assert emails[3:] == ["P4@Example.org", "P5@Example.org"]
     finally:
         engine.dispose()
+
+
+def test_postgresql_pgcrypto_is_asked_once_per_engine(pg_url):
+    from sqlalchemy import event
+
+    engine = make_engine(pg_url)
+    asked: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: asked.append(statement) if "pgcrypto" in statement else None)
+    keyring = Keyring.generate()
+    try:
+        for _ in range(3):
+            with engine.connect() as conn:
+                assert ActionContext.for_connection(conn, keyring).sql_hmac
+        assert len(asked) in (1, 2)  # the probe, and CREATE EXTENSION when the database lacked it
+    finally:
+        engine.dispose()

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import unicodedata
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -182,12 +183,21 @@ def _pgcrypto_available(connection: sa.Connection) -> bool:
     The extension is created on a separate autocommit connection, so it outlives the caller's
     transaction and never holds a lock that another connection of the same run would wait for.
     """
+    engine = connection.engine
+    if engine in _PGCRYPTO_SEEN:
+        return True
     probe = sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pgcrypto'")
     if connection.execute(probe).first():
+        _PGCRYPTO_SEEN.add(engine)
         return True
     try:
         with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
             admin.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pgcrypto")
     except sa.exc.DBAPIError:
         return False
+    _PGCRYPTO_SEEN.add(engine)
     return True
+
+
+#: engines whose database was seen to have pgcrypto (a yes is remembered, a no is asked again)
+_PGCRYPTO_SEEN: weakref.WeakSet = weakref.WeakSet()

@@ -217,10 +217,11 @@ def consent_history(tutela, subject_key: str | Sequence[str], tenant: str | None
         query = query.where(ledger.c.tenant == tenant)
     with tutela.store.engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [_history_entry(row) for row in rows]
+    return [history_entry(row) for row in rows]
 
 
-def _history_entry(row) -> dict:
+def history_entry(row) -> dict:
+    """One ledger row as the consent history shows it (the access export uses it too)."""
     entry = {
         "id": row.id, "at": row.at.isoformat() + "Z", "purpose": row.purpose, "event": row.event,
         "tenant": row.tenant, "notice_id": row.notice_id, "notice_version": row.notice_version,

@@ -130,6 +130,10 @@ def restriction_history(tutela, subject_key: str | Sequence[str], tenant: str | 
     if tenant is not None:
         query = query.where(t.tenant == tenant)
     with tutela.store.engine.connect() as conn:
-        return [{"id": r.id, "at": r.at.isoformat() + "Z", "kind": r.kind, "purpose": r.purpose,
-                 "event": r.event, "tenant": r.tenant, "reason": r.reason, "actor": r.actor}
-                for r in conn.execute(query)]
+        return [restriction_entry(r) for r in conn.execute(query)]
+
+
+def restriction_entry(row) -> dict:
+    """One restriction/objection row as the history shows it (the access export uses it too)."""
+    return {"id": row.id, "at": row.at.isoformat() + "Z", "kind": row.kind, "purpose": row.purpose,
+            "event": row.event, "tenant": row.tenant, "reason": row.reason, "actor": row.actor}

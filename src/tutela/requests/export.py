@@ -284,7 +284,8 @@ def engine_records(tutela: Tutela, subject_key: str, tenant: str | None,
     :func:`_store_reads`); the entries are the ones ``consent_history``, ``restriction_history``
     and ``entries_for`` return.
     """
-    from tutela.consent.ledger import _history_entry as consent_entry
+    from tutela.consent.ledger import history_entry
+    from tutela.consent.restrictions import restriction_entry
     from tutela.crypto.hashing import keyed_hashes
 
     hashes = sorted({h for kind, value in identities for h in keyed_hashes(tutela.keyring, kind, value)})
@@ -296,10 +297,8 @@ def engine_records(tutela: Tutela, subject_key: str, tenant: str | None,
         requested = conn.execute(reads["requests"], params).all()
         suppressed = conn.execute(reads["suppression"], {"hashes": hashes}).all() if hashes else []
     return {
-        "consent_history": [_jsonable_row(consent_entry(row)) for row in consent],
-        "restrictions": [_jsonable_row({"id": r.id, "at": r.at.isoformat() + "Z", "kind": r.kind,
-                                        "purpose": r.purpose, "event": r.event, "tenant": r.tenant,
-                                        "reason": r.reason, "actor": r.actor}) for r in restricted],
+        "consent_history": [_jsonable_row(history_entry(row)) for row in consent],
+        "restrictions": [_jsonable_row(restriction_entry(r)) for r in restricted],
         "requests": [_jsonable_row(dict(r._mapping)) for r in requested],
         "suppression": [_jsonable_row(dict(r._mapping)) for r in suppressed],
     }
