@@ -4,9 +4,11 @@ On SQLite in WAL mode every commit checkpoints as soon as the log passes 1,000 p
 scattered index pages are copied back into the database after nearly every batch, and the copy
 runs inside the batch's ``COMMIT`` call. During a bulk run the connection's automatic checkpoint
 is off; :meth:`BulkWrites.between_batches` checkpoints (``PASSIVE``: it never blocks the
-application's readers or writers) once about :data:`CHECKPOINT_PAGES` pages have gathered, outside
-any batch transaction, so the log stays bounded on disk and each page is copied once per
-checkpoint rather than once per batch.
+application's readers or writers) outside any batch transaction, once the log holds about a
+quarter of the database's pages (at least :data:`CHECKPOINT_PAGES`) — a page that several batches
+change is then copied once, and the log stays well under the size one plain statement doing all
+the work would give it. The run also keeps up to :data:`CACHE_KIB` of pages in memory, so the
+scattered index pages each batch changes are read from the file once, not once per batch.
 
 ``synchronous`` sets how batches reach the disk. ``"NORMAL"`` (WAL only) commits without an
 fsync: WAL stays consistent and a killed process loses nothing committed; only a power loss can
@@ -23,8 +25,12 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-#: log pages gathered between two checkpoints of a bulk run (64 MiB at 4 KiB pages)
+#: the fewest log pages gathered between two checkpoints of a bulk run (64 MiB at 4 KiB pages)
 CHECKPOINT_PAGES = 16384
+#: share of the database's pages the log may gather before a checkpoint
+CHECKPOINT_SHARE = 0.25
+#: page cache of a bulk run's connection (SQLite's default is 2,000 KiB)
+CACHE_KIB = 262144
 
 
 class BulkWrites:
@@ -50,8 +56,10 @@ class BulkWrites:
         _busy, pages, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
         conn.rollback()
         self.checkpoints += 1
+        limit = max(CHECKPOINT_PAGES, int(conn.exec_driver_sql("PRAGMA page_count").scalar() * CHECKPOINT_SHARE))
+        conn.rollback()
         per_batch = max(1, pages) / self._since
-        self._every = max(1, min(1000, int(CHECKPOINT_PAGES / per_batch)))
+        self._every = max(1, min(1000, int(limit / per_batch)))
         self._since = 0
 
 
@@ -64,10 +72,12 @@ def bulk_writes(connection: sa.Connection, *, synchronous: str | None = None) ->
     wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
     pages = int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
     sync = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
+    cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar())
     wanted = {"NORMAL": 1, "FULL": 2}.get(synchronous or "", sync)
     change = wanted != sync and (wanted > sync or wal)  # NORMAL only under WAL
     if wal:
         connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{max(CACHE_KIB, -cache if cache < 0 else 0)}")
     if change:
         connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
     connection.rollback()
@@ -76,6 +86,7 @@ def bulk_writes(connection: sa.Connection, *, synchronous: str | None = None) ->
     finally:
         if connection.in_transaction():
             connection.rollback()
+        connection.exec_driver_sql(f"PRAGMA cache_size={cache}")  # also frees the run's pages
         if wal:
             connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
