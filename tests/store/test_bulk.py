@@ -51,3 +51,18 @@ def test_bulk_writes_synchronous_setting(tmp_path, journal, start, wanted, durin
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == start
     finally:
         engine.dispose()
+
+
+def test_bulk_writes_cache_is_the_runs_own(tmp_path):
+    from tutela.store.bulk import CACHE_KIB
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            with bulk_writes(conn):
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -CACHE_KIB
+                conn.rollback()
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    finally:
+        engine.dispose()
