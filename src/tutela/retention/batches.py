@@ -33,9 +33,11 @@ import sqlalchemy as sa
 from tutela.store.bulk import bulk_writes
 
 #: Each batch transaction aims at this length; a busy machine can make one batch several times
-#: slower than the last. SQLite aims higher: every commit rewrites each page the batch touched
-#: (the WAL), so fewer, larger batches cost far less in total.
-TARGET_SECONDS = {"sqlite": 0.1}
+#: slower than the last. SQLite and PostgreSQL aim at half the 200 ms limit: every batch pays a
+#: commit (on SQLite it rewrites each page the batch touched into the WAL) and a keyset lookup, so
+#: fewer, larger batches cost less in total (measured: 10,000,000 rows, append-only, PostgreSQL
+#: 1.47x a plain DELETE at 50 ms, 1.35x at 100 ms, longest batch 104 ms).
+TARGET_SECONDS = {"sqlite": 0.1, "postgresql": 0.1}
 DEFAULT_TARGET_SECONDS = 0.05
 #: The promised upper bound of one batch transaction (SPEC §4); slower batches are counted.
 LIMIT_SECONDS = 0.2
