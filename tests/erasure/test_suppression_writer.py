@@ -163,14 +163,14 @@ def test_postgresql_batch_rows_are_locked_while_their_pseudonyms_are_read(pg_url
     populate(engine, users=12)
     tutela = make_tutela(pg_url, f"sqlite:///{tmp_path / 'store.db'}", tmp_path, batch=4)
     outcomes: list[str] = []
-    original, original_update = bulk._hashed_by_reader, bulk.apply_work
+    original, original_update = bulk._hash_by_reader, bulk.apply_work
     tried = threading.Event()
 
     def update_after_the_try(*args):
         tried.wait(10)  # the UPDATE (worker thread) starts only once the change was tried
         return original_update(*args)
 
-    def reader_then_try_a_change(reader, work, fields, in_batch, context, reason, source):
+    def reader_then_try_a_change(reader, work, fields, in_batch, context, writer):
         batch_ids = [r[0] for r in reader.execute(sa.select(work.primary_key()).where(in_batch))]
         reader.rollback()
         with engine.connect() as other:
@@ -182,9 +182,9 @@ def test_postgresql_batch_rows_are_locked_while_their_pseudonyms_are_read(pg_url
             except sa.exc.OperationalError:
                 outcomes.append("locked")
         tried.set()
-        return original(reader, work, fields, in_batch, context, reason, source)
+        return original(reader, work, fields, in_batch, context, writer)
 
-    monkeypatch.setattr(bulk, "_hashed_by_reader", reader_then_try_a_change)
+    monkeypatch.setattr(bulk, "_hash_by_reader", reader_then_try_a_change)
     monkeypatch.setattr(bulk, "apply_work", update_after_the_try)
     try:
         result = pseudonymize(tutela, "newsletter_contacts", "status=unsubscribed,bounced", actor="test")

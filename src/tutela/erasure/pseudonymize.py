@@ -34,7 +34,6 @@ import sqlalchemy as sa
 
 from tutela.actions.builtin import KEYED_HASH_LIKE, HashAction
 from tutela.actions.context import ActionContext
-from tutela.clock import utcnow
 from tutela.crypto.hashing import is_keyed_hash
 from tutela.erasure.apply import TableWork, apply_work, apply_work_returning
 from tutela.erasure.receipts import make_receipt, write_receipt
@@ -74,8 +73,11 @@ def find_table(tutela, table_ref: str) -> tuple[str, str]:
     return candidates[0]
 
 
-def plan_bulk(tutela, table_ref: str, where: str | Condition) -> BulkPlan:
-    """Check the table, its actions and the condition against the live schema, and count rows."""
+def plan_bulk(tutela, table_ref: str, where: str | Condition, *, count: bool = True) -> BulkPlan:
+    """Check the table, its actions and the condition against the live schema, and count rows.
+
+    ``count=False`` skips the counting (a scan of the matching rows) when only the checks are wanted.
+    """
     system, name = find_table(tutela, table_ref)
     work = TableWork.from_policy(tutela, system, name)
     if isinstance(where, str):
@@ -92,6 +94,8 @@ def plan_bulk(tutela, table_ref: str, where: str | Condition) -> BulkPlan:
                            f"its columns: {', '.join(c.name for c in work.table.columns)}") from None
     work.primary_key()
     plan = BulkPlan(system, name, work, clause, str(where))
+    if not count:
+        return plan
     with tutela.system_engine(system).connect() as conn:
         context = ActionContext.for_connection(conn, tutela.keyring)
         pending = sa.func.coalesce(sa.func.sum(sa.case((work.pending(context), 1), else_=0)), 0)
@@ -110,7 +114,7 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
     tables, conditions or actions raise before any row changes.
     """
     check_reason(reason)
-    plan = plan or plan_bulk(tutela, table_ref, where)
+    plan = plan or plan_bulk(tutela, table_ref, where, count=dry_run)
     key = f"{plan.system}.{plan.name}"
     if dry_run:
         return ErasureResult("pseudonymize", {key: plan.pending}, dry_run=True)
@@ -138,13 +142,14 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
     try:
         with engine.connect() as conn, bulk_writes(conn) as bulk:
             context = ActionContext.for_connection(conn, tutela.keyring, sink=writer.sink)
-            pending = work.pending(context)
             conn.rollback()  # end what preparing the connection began: each batch is its own transaction
             while True:
                 with conn.begin():
                     after = sa.true() if last is None else pk > last
-                    # the batch's last key, found in the database (no list of keys comes back)
-                    keys = sa.select(pk).where(plan.condition, pending, after).order_by(pk).limit(batch_size)
+                    # the batch's last key, found in the database (no list of keys comes back); by
+                    # the condition alone: the UPDATE skips rows already done, and a fresh run's
+                    # batches are the same size either way
+                    keys = sa.select(pk).where(plan.condition, after).order_by(pk).limit(batch_size)
                     if overlap:
                         # lock the batch's rows now: what the reader sees is then exactly what the
                         # UPDATE will hash (no concurrent change slips in between)
@@ -154,8 +159,8 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
                         break
                     in_batch = sa.and_(plan.condition, after, pk <= end)
                     try:
-                        done, listed = _run_batch(conn, work, in_batch, context, writer, hashed, computed, reason,
-                                                  key, worker=worker, reader=reader, reader_context=reader_context)
+                        done, listed = _run_batch(conn, work, in_batch, context, writer, hashed, computed,
+                                                  worker=worker, reader=reader, reader_context=reader_context)
                         # committed BEFORE the target batch: no pseudonym is ever left off the list
                         suppressed += listed + writer.commit(conn if same_store else None)
                     except BaseException:
@@ -184,18 +189,18 @@ def pseudonymize(tutela, table_ref: str, where: str | Condition, *, actor: str, 
 
 
 def _run_batch(conn, work: TableWork, in_batch, context: ActionContext, writer: SuppressionWriter, hashed,
-               computed, reason: str, key: str, *, worker, reader, reader_context) -> tuple[int, int]:
+               computed, *, worker, reader, reader_context) -> tuple[int, int]:
     """One batch's UPDATE, with its pseudonyms handed to ``writer``.
 
     Returns the rows changed and the pseudonyms already committed to the list (only when the
     list is written while the UPDATE runs; otherwise the caller commits them).
     """
-    writer.add_entries(_computed_entries(conn, work, computed, in_batch, context, reason, key))
+    _hash_before_update(conn, work, computed, in_batch, context, writer)
     if worker is not None:
         update = worker.submit(apply_work, conn, work, in_batch, context)
         try:
             # The reader sees the rows as committed, i.e. before this batch's UPDATE.
-            writer.add_entries(_hashed_by_reader(reader, work, hashed, in_batch, reader_context, reason, key))
+            _hash_by_reader(reader, work, hashed, in_batch, reader_context, writer)
             listed = writer.commit()
         except BaseException:
             update.exception()  # let the UPDATE finish before its transaction rolls back
@@ -206,67 +211,41 @@ def _run_batch(conn, work: TableWork, in_batch, context: ActionContext, writer: 
         # while the UPDATE goes on: nothing is read back
         return apply_work(conn, work, in_batch, context), 0
     done, returned = apply_work_returning(conn, work, in_batch, context, tuple(f.column for f in hashed))
-    writer.add_entries(_hashed_entries(conn, work, hashed, in_batch, reason, key)
-                       if returned is None else _entries(hashed, returned, reason, key))
+    for f in hashed:
+        if returned is None:  # no UPDATE … RETURNING here (MariaDB): read the batch's hashes back
+            column = work.table.c[f.column]
+            values = conn.execute(sa.select(column).where(in_batch, column.like(KEYED_HASH_LIKE))).scalars()
+        else:
+            values = returned[f.column]
+        writer.add(f.kind, (v for v in values if is_keyed_hash(v)))
     return done, 0
 
 
-def _entries(fields, returned: dict[str, list], reason: str, source: str) -> list[dict]:
-    """Suppression entries from the values an UPDATE … RETURNING gave back."""
-    at = utcnow()
-    return [{"hash": v, "kind": f.kind, "key_id": v[3:9], "reason": reason, "source": source, "created_at": at}
-            for f in fields for v in returned[f.column] if is_keyed_hash(v)]
-
-
-def _hashed_entries(conn, work: TableWork, fields, in_batch, reason: str, source: str) -> list[dict]:
-    """Suppression entries for identity columns hashed in this batch, read back after the UPDATE."""
-    entries = []
-    for f in fields:
-        column = work.table.c[f.column]
-        values = conn.execute(sa.select(column).where(in_batch, column.like(KEYED_HASH_LIKE))).scalars()
-        at = utcnow()
-        entries += [{"hash": v, "kind": f.kind, "key_id": v[3:9], "reason": reason, "source": source,
-                     "created_at": at} for v in values if is_keyed_hash(v)]
-    return entries
-
-
-def _hashed_by_reader(reader, work: TableWork, fields, in_batch, context: ActionContext, reason: str,
-                      source: str) -> list[dict]:
-    """Suppression entries for the identifiers the batch's UPDATE is hashing right now.
+def _hash_by_reader(reader, work: TableWork, fields, in_batch, context: ActionContext,
+                    writer: SuppressionWriter) -> None:
+    """Hand the writer the pseudonyms the batch's UPDATE is writing right now.
 
     The reader computes the same hash expression as the UPDATE (inside the database where it can,
     so on PostgreSQL the hashing runs in a third process) over the rows as committed; values the
     SQL form leaves to Python are hashed here.
     """
-    entries = []
-    at = utcnow()
     for f in fields:
         column = work.table.c[f.column]
         field_context = context.for_kind(f.kind)
         expression = f.action.sql_value(column, field_context)
         query = sa.select(column if expression is None else expression).where(in_batch, f.action.pending(
             column, field_context))
-        for value in reader.execute(query).scalars():
-            hashed = value if is_keyed_hash(value) else field_context.hash_value(value)
-            entries.append({"hash": hashed, "kind": f.kind, "key_id": hashed[3:9], "reason": reason,
-                            "source": source, "created_at": at})
+        hash_value = field_context.hash_value  # a keyed hash comes back as it is
+        writer.add(f.kind, (hash_value(v) for v in reader.execute(query).scalars()))
     reader.rollback()
-    return entries
 
 
-def _computed_entries(conn, work: TableWork, fields, in_batch, context: ActionContext, reason: str,
-                      source: str, pending_only: bool = False) -> list[dict]:
-    """Suppression entries hashed here from the values read before the UPDATE changes them."""
-    entries = []
-    at = utcnow()
+def _hash_before_update(conn, work: TableWork, fields, in_batch, context: ActionContext,
+                        writer: SuppressionWriter) -> None:
+    """Hand the writer the pseudonyms of identity columns the UPDATE sets to something else
+    (e.g. generalised): hashed here from the values read before the UPDATE changes them."""
     for f in fields:
         column = work.table.c[f.column]
-        query = sa.select(column).where(in_batch, column.is_not(None))
-        if pending_only:
-            query = query.where(column.not_like(KEYED_HASH_LIKE))
-        field_context = context.for_kind(f.kind)
-        for value in conn.execute(query).scalars():
-            hashed = field_context.hash_value(value)
-            entries.append({"hash": hashed, "kind": f.kind, "key_id": hashed[3:9], "reason": reason,
-                            "source": source, "created_at": at})
-    return entries
+        hash_value = context.for_kind(f.kind).hash_value
+        values = conn.execute(sa.select(column).where(in_batch, column.is_not(None))).scalars()
+        writer.add(f.kind, (hash_value(v) for v in values))

@@ -146,9 +146,9 @@ class SuppressionWriter:
                 self._send(kind)
         return take
 
-    def add_entries(self, entries: Iterable[dict]) -> None:
-        for e in entries:
-            self._unsent.setdefault(e["kind"], []).append(e["hash"])
+    def add(self, kind: str, hashes: Iterable[str]) -> None:
+        """Pseudonyms of identity ``kind`` gathered all at once: written together at :meth:`commit`."""
+        self._unsent.setdefault(kind, []).extend(hashes)
 
     def commit(self, connection: sa.Connection | None = None) -> int:
         """Write and commit the batch's entries; return how many distinct pseudonyms it had.
