@@ -66,3 +66,21 @@ def test_bulk_writes_cache_is_the_runs_own(tmp_path):
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
     finally:
         engine.dispose()
+
+
+def test_synced_commits_reach_the_disk_and_the_level_is_restored(tmp_path):
+    from tutela.store.database import synced
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}", store=True)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # a store: NORMAL
+            conn.rollback()
+            with synced(conn):
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+                conn.rollback()
+                with conn.begin():
+                    conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    finally:
+        engine.dispose()

@@ -24,6 +24,7 @@ from tutela.crypto.hashing import hash_key_id, keyed_hashes, pseudonym
 from tutela.erasure.tables import REASONS, suppression
 from tutela.errors import InvalidInput, NotFound
 from tutela.store.bulk import BulkWrites, bulk_writes
+from tutela.store.database import synced
 
 #: hashes per ``IN (…)`` when filtering a list
 _LOOKUP_CHUNK = 500
@@ -53,7 +54,8 @@ def add_entries(tutela, entries: Iterable[dict], *, connection: sa.Connection | 
     if connection is not None:
         _insert_ignore(connection, params)
     else:
-        with tutela.store.engine.begin() as conn:
+        # synced: an erasure commits right after, and must never outlive its entry on a power loss
+        with tutela.store.engine.connect() as conn, synced(conn), conn.begin():
             _insert_ignore(conn, params)
     return len(rows)
 
