@@ -11,13 +11,7 @@ from tutela.crypto.keyring import Keyring
 from tutela.store import Store
 
 from dbs import KINDS, fresh_database
-from support import require_server
-
-
-def bypass_append_only(conn: sa.Connection) -> None:
-    """As a PostgreSQL superuser, skip the append-only trigger for this transaction (tests play intruder)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+from support import intruder, require_server
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -34,8 +28,7 @@ def migrated_store(request, tmp_path_factory):
 @pytest.fixture
 def log(migrated_store) -> AuditLog:
     """An empty audit log (rows deleted, head reset) with a fresh keyring."""
-    with migrated_store.engine.begin() as conn:
-        bypass_append_only(conn)
+    with intruder(migrated_store.engine) as conn:
         conn.execute(audit_events.delete())
         conn.execute(audit_head.delete())
         conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS, key_id=None, signature=None))
@@ -47,8 +40,7 @@ def execute():
     """Run SQL against the store directly, as an intruder with database (superuser) access would."""
 
     def run(log: AuditLog, statement: str | sa.Executable, **params) -> None:
-        with log.store.engine.begin() as conn:
-            bypass_append_only(conn)
+        with intruder(log.store.engine) as conn:
             conn.execute(sa.text(statement) if isinstance(statement, str) else statement, params)
 
     return run

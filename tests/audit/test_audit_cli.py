@@ -14,7 +14,7 @@ from tutela.audit import AuditEvent
 from tutela.cli.main import app
 from tutela.engine import Tutela
 
-from support import SAMPLE_POLICY
+from support import SAMPLE_POLICY, intruder
 
 runner = CliRunner()
 SUBJECT = "t1:abcdef:" + "3" * 64
@@ -46,9 +46,7 @@ def _fill(policy: str) -> None:
 
 
 def _sql(policy: str, statement: str) -> None:
-    with Tutela.open(policy) as tutela, tutela.store.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # intruder as superuser
+    with Tutela.open(policy) as tutela, intruder(tutela.store.engine) as conn:  # as a superuser could
         conn.execute(sa.text(statement))
 
 

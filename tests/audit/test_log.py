@@ -12,6 +12,9 @@ from tutela.crypto.keyring import Keyring
 from tutela.errors import AuditTampered, ConfigurationError, InvalidInput
 from tutela.store import Store
 
+from dbs import fresh_database
+from support import require_server
+
 SUBJECT = "t1:abcdef:" + "1" * 64
 
 
@@ -266,3 +269,17 @@ def test_the_positional_insert_is_compiled_once_per_dialect(log):
     for n in range(3):  # appends through the cached statement still chain and verify
         log.record("request.created", actor="api", request_id=f"r-{n}")
     assert log.verify().ok and log.count() == 3
+
+
+def test_mariadb_refuses_changing_or_deleting_events(tmp_path):
+    require_server("mariadb")
+    with fresh_database("mariadb", tmp_path) as url:
+        store = Store(url)
+        store.migrate()
+        log = AuditLog(store, Keyring.generate())
+        log.record("request.created", actor="api")
+        for statement in ("UPDATE tutela_audit SET actor = 'x'", "DELETE FROM tutela_audit"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+        assert log.count() == 1 and log.verify().ok
+        store.dispose()
