@@ -3,8 +3,6 @@ read from the environment (``env:VAR``): aiosmtpd on 127.0.0.1 with a throwaway 
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import re
 import socket
 import ssl
@@ -14,14 +12,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "requests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from requests_world import ALICE, make_tutela, seed  # noqa: E402
+from tls_material import self_signed  # noqa: E402
 
 from smtp_server import _Inbox  # noqa: E402
 from tutela.errors import ConfigurationError  # noqa: E402
@@ -36,22 +32,7 @@ USER, PASSWORD = "tutela", "s3cret-password"
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1; its file is what clients trust."""
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
