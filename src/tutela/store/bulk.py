@@ -21,9 +21,11 @@ restored. Other databases need none of this.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import sqlalchemy as sa
+
+from tutela.store.database import synchronous as commit_level
 
 #: the fewest log pages gathered between two checkpoints of a bulk run (64 MiB at 4 KiB pages)
 CHECKPOINT_PAGES = 16384
@@ -69,27 +71,23 @@ def bulk_writes(connection: sa.Connection, *, synchronous: str | None = None) ->
     if connection.dialect.name != "sqlite":
         yield BulkWrites(connection, wal=False)
         return
-    wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
-    pages = int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
-    sync = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
-    cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar())
-    wanted = {"NORMAL": 1, "FULL": 2}.get(synchronous or "", sync)
-    change = wanted != sync and (wanted > sync or wal)  # NORMAL only under WAL
-    if wal:
-        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{max(CACHE_KIB, -cache if cache < 0 else 0)}")
-    if change:
-        connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
-    connection.rollback()
-    try:
-        yield BulkWrites(connection, wal)
-    finally:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.exec_driver_sql(f"PRAGMA cache_size={cache}")  # also frees the run's pages
+    with ExitStack() as settings:
+        if synchronous:
+            settings.enter_context(commit_level(connection, synchronous))
+        wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
+        pages = int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+        cache = int(connection.exec_driver_sql("PRAGMA cache_size").scalar())
         if wal:
-            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
-        if change:
-            connection.exec_driver_sql(f"PRAGMA synchronous={sync}")
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{max(CACHE_KIB, -cache if cache < 0 else 0)}")
         connection.rollback()
+        try:
+            yield BulkWrites(connection, wal)
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.exec_driver_sql(f"PRAGMA cache_size={cache}")  # also frees the run's pages
+            if wal:
+                connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+            connection.rollback()

@@ -59,28 +59,46 @@ def _sqlite_store_pragmas(dbapi_connection, record) -> None:
     cursor.close()
 
 
-@contextmanager
-def synced(connection: sa.Connection) -> Iterator[sa.Connection]:
-    """Inside the block this connection's commits reach the disk before they return.
+#: SQLite's names of the synchronous levels Tutela sets
+_LEVELS = {"NORMAL": 1, "FULL": 2}
 
-    An engine store on SQLite commits without an fsync (``synchronous=NORMAL``, see
-    :func:`_sqlite_store_pragmas`); a write that another database's commit must never outlive
-    (a suppression entry before the erasure it stands for) asks for ``FULL`` here, about 0.15 ms
-    a commit. Other databases always sync. Restored afterwards.
+
+@contextmanager
+def synchronous(connection: sa.Connection, level: str) -> Iterator[sa.Connection]:
+    """Inside the block this SQLite connection commits at ``level``; restored afterwards.
+
+    ``"FULL"``: each commit reaches the disk before it returns. ``"NORMAL"``: commits skip the
+    fsync — applied only under WAL, where it stays consistent and only a power loss can undo the
+    last commits. Other databases are left as they are (they always sync).
     """
     if connection.dialect.name != "sqlite":
         yield connection
         return
     before = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
-    connection.exec_driver_sql("PRAGMA synchronous=FULL")
-    connection.commit()  # the level cannot change inside a transaction
+    wal = str(connection.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
+    wanted = _LEVELS[level]
+    change = wanted != before and (wanted > before or wal)
+    if change:
+        connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+    connection.rollback()  # the level cannot change inside a transaction
     try:
         yield connection
     finally:
-        if connection.in_transaction():
+        if change:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.exec_driver_sql(f"PRAGMA synchronous={before}")
             connection.rollback()
-        connection.exec_driver_sql(f"PRAGMA synchronous={before}")
-        connection.commit()
+
+
+def synced(connection: sa.Connection):
+    """Commits that reach the disk before they return (``synchronous(connection, "FULL")``).
+
+    An engine store on SQLite commits without an fsync (``synchronous=NORMAL``, see
+    :func:`_sqlite_store_pragmas`); a write that another database's commit must never outlive
+    (a suppression entry before the erasure it stands for) asks for this, about 0.15 ms a commit.
+    """
+    return synchronous(connection, "FULL")
 
 
 class Store:
