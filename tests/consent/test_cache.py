@@ -84,7 +84,7 @@ def test_staleness_bound_applies_until_the_next_check(sqlite_tutela):
 
 def test_new_suppression_seen_after_its_check_interval(tutela, monkeypatch):
     from tutela.consent import decisions
-    from tutela.erasure.tables import suppression
+    from tutela.erasure.suppression import add_entries, entry
 
     create_notice(tutela, "newsletter", "Mail.", actor="op")
     subject = key(tutela, "suppressed-later")
@@ -93,7 +93,6 @@ def test_new_suppression_seen_after_its_check_interval(tutela, monkeypatch):
     configure_cache(tutela, staleness_ms=0)
     assert may_process(tutela, subject, "newsletter").allowed
     with tutela.store.engine.begin() as conn:
-        conn.execute(suppression.insert().values(hash=subject, kind="email", key_id=subject[3:9],
-                                                 reason="unsubscribe", created_at=datetime(2026, 6, 1)))
+        add_entries(tutela, [entry(subject, "email", "unsubscribe", at=datetime(2026, 6, 1))], connection=conn)
     assert may_process(tutela, subject, "newsletter").code == "suppressed"
     assert may_process(tutela, subject, "service").allowed  # suppression stops marketing only

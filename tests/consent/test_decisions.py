@@ -71,7 +71,7 @@ def test_every_basis_state_and_modifier(tutela):
         if state == "withdrawn":
             events.append(ConsentEvent(subject, purpose, "withdrawn", at=datetime(2026, 2, 1, 12, 0)))
     record_events(tutela, events, actor="op")
-    from tutela.erasure.tables import suppression
+    from tutela.erasure.suppression import add_entries, entry
 
     for (purpose, _state, modifier), subject in subjects.items():
         if modifier in ("restriction", "objection"):
@@ -79,8 +79,7 @@ def test_every_basis_state_and_modifier(tutela):
     with tutela.store.engine.begin() as conn:
         for (_purpose, _state, modifier), subject in subjects.items():
             if modifier == "suppression":
-                conn.execute(suppression.insert().values(hash=subject, kind="email", key_id=subject[3:9],
-                                                         reason="unsubscribe", created_at=datetime(2026, 3, 1)))
+                add_entries(tutela, [entry(subject, "email", "unsubscribe", at=datetime(2026, 3, 1))], connection=conn)
 
     mismatches = []
     for (purpose, state, modifier), subject in subjects.items():

@@ -18,7 +18,7 @@ from tutela.crypto.hashing import keyed_hash  # noqa: E402
 from tutela.crypto.keyring import Keyring  # noqa: E402
 from tutela.erasure.pseudonymize import pseudonymize  # noqa: E402
 from tutela.erasure.suppression import SuppressionWriter, add_entries, entry, is_suppressed  # noqa: E402
-from tutela.erasure.tables import suppression  # noqa: E402
+from tutela.erasure.tables import entries_select  # noqa: E402
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def tutela(db_url, tmp_path):
 def _listed(tutela) -> dict[str, tuple]:
     with tutela.store.engine.connect() as conn:
         return {r.hash: (r.kind, r.key_id, r.reason, r.source)
-                for r in conn.execute(sa.select(suppression))}
+                for r in conn.execute(entries_select())}
 
 
 def _pseudonyms(tutela, *emails: str) -> list[str]:
@@ -140,8 +140,8 @@ def test_sqlite_store_entries_are_synced_and_the_setting_restored(tmp_path, monk
     create_schema(f"sqlite:///{tmp_path / 'app.db'}").dispose()
     tutela = make_tutela(f"sqlite:///{tmp_path / 'app.db'}", f"sqlite:///{tmp_path / 'store.db'}", tmp_path)
     seen = []
-    monkeypatch.setattr("tutela.erasure.suppression._insert_hashes",
-                        lambda conn, hashes, fixed: seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar()))
+    monkeypatch.setattr("tutela.erasure.suppression._insert_hashes", lambda conn, hashes, kind, batch:
+                        seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar()))
     writer = SuppressionWriter(tutela, reason="bounce", source="app.contacts")
     try:
         writer.sink("email")(_pseudonyms(tutela, "a@example.org")[0])

@@ -18,9 +18,9 @@ once. Events written by other processes are noticed by a cheap watermark query (
 highest id, and the number of rows among its newest 1,000 ids, which also catches a transaction
 that committed after a later one) made at most every ``TUTELA_CONSENT_CACHE_MS`` milliseconds
 (default 250): that is the staleness bound for other processes' writes. The erasure area's
-suppression list has no ever-growing id, so its watermark (entry count and newest time: a scan)
-is read at most every ``TUTELA_CONSENT_SUPPRESSION_MS`` (default 2000) — the bound for new
-suppressions, unless the writer calls :func:`note_write`. A warm call is a dict lookup.
+suppression list's watermark (its newest batch id) is read at most every
+``TUTELA_CONSENT_SUPPRESSION_MS`` (default 2000) — the bound for new suppressions, unless the
+writer calls :func:`note_write`. A warm call is a dict lookup.
 """
 
 from __future__ import annotations
@@ -369,9 +369,10 @@ def _suppression_table():
 
 
 def _suppression_watermark(conn: sa.Connection) -> tuple:
-    """(entries, newest time) of the suppression list. The table has no ever-growing id, so this
-    scans it; it therefore runs at most every ``TUTELA_CONSENT_SUPPRESSION_MS``."""
-    table = _suppression_table()
-    if table is None:
+    """The newest write to the suppression list: each write adds a batch row and ids only grow, so
+    this is one index read however long the list is."""
+    if _suppression_table() is None:
         return ()
-    return tuple(conn.execute(sa.select(sa.func.count(), sa.func.max(table.c.created_at))).one())
+    from tutela.erasure.tables import suppression_batch
+
+    return (conn.execute(sa.select(sa.func.max(suppression_batch.c.id))).scalar(),)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from tutela.clock import utcnow
 from tutela.crypto.hashing import hash_key_id, keyed_hashes, pseudonym
-from tutela.erasure.tables import REASONS, suppression
+from tutela.erasure.tables import REASONS, entries_select, suppression, suppression_batch
 from tutela.errors import InvalidInput, NotFound
 from tutela.store.bulk import BulkWrites, bulk_writes
 from tutela.store.database import synced
@@ -45,64 +45,71 @@ def entry(hashed: str, kind: str, reason: str, *, tenant: str | None = None, sou
 
 
 def add_entries(tutela, entries: Iterable[dict], *, connection: sa.Connection | None = None) -> int:
-    """Insert entries, skipping hashes already listed; one statement per call. Returns rows given."""
+    """Insert entries, skipping hashes already listed; one batch row and one statement per distinct
+    (reason, tenant, source, time). Returns the distinct hashes given."""
     rows = list({e["hash"]: e for e in entries}.values())
     if not rows:
         return 0
-    params = [(r["hash"], r["kind"], r["key_id"], r["reason"], r.get("tenant"), r.get("source"), r["created_at"])
-              for r in sorted(rows, key=lambda r: r["hash"])]  # in index order: fewer page splits
+    groups: dict[tuple, list[tuple[str, str]]] = {}
+    for r in rows:
+        shared = (check_reason(r["reason"]), r.get("tenant"), r.get("source"), r["created_at"])
+        groups.setdefault(shared, []).append((r["hash"], r["kind"]))
     if connection is not None:
-        _insert_ignore(connection, params)
+        _insert_groups(connection, groups)
     else:
         # synced: an erasure commits right after, and must never outlive its entry on a power loss
         with tutela.store.engine.connect() as conn, synced(conn), conn.begin():
-            _insert_ignore(conn, params)
+            _insert_groups(conn, groups)
     return len(rows)
 
 
-_COLUMNS = ("hash", "kind", "key_id", "reason", "tenant", "source", "created_at")
+def _insert_groups(connection: sa.Connection, groups: dict[tuple, list[tuple[str, str]]]) -> None:
+    for shared, pairs in groups.items():
+        _insert_ignore(connection, new_batch(connection, shared), sorted(pairs))  # index order: fewer splits
 
 
-def _insert_ignore(connection: sa.Connection, params: list[tuple]) -> None:
-    """Insert rows given as tuples in :data:`_COLUMNS` order; hashes already listed are skipped."""
-    # Plain DBAPI executemany: SQLAlchemy's per-row parameter processing would cost more than
-    # the insert itself on the large batches of a bulk run.
-    dialect = connection.dialect.name
+def new_batch(connection: sa.Connection, shared: tuple) -> int:
+    """A new ``tutela_suppression_batch`` row for (reason, tenant, source, created_at); its id."""
+    reason, tenant, source, at = shared
+    inserted = connection.execute(suppression_batch.insert().values(
+        reason=reason, tenant=tenant, source=source, created_at=at))
+    return int(inserted.inserted_primary_key[0])
+
+
+def _insert_sql(connection: sa.Connection, select: str | None = None) -> str:
+    """INSERT of (hash, kind, batch) rows that skips hashes already listed: ``VALUES`` placeholders,
+    or the rows of ``select``."""
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     # Table and column names are this module's constants; values travel as parameters.
-    columns = f"{suppression.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
-    if dialect in ("sqlite", "postgresql"):
-        sql = f"INSERT INTO {columns} ON CONFLICT (hash) DO NOTHING"  # noqa: S608
-    else:  # not INSERT IGNORE: that would also turn real errors (a NULL kind) into warnings
-        sql = f"INSERT INTO {columns} ON DUPLICATE KEY UPDATE hash = hash"  # noqa: S608
-    if dialect == "sqlite":  # the DBAPI's datetime adapter is deprecated: pass SQLAlchemy's text form
-        texts: dict[datetime, str] = {}
-        params = [p[:6] + (texts.get(p[6]) or texts.setdefault(p[6], p[6].isoformat(sep=" ")),) for p in params]
-    connection.exec_driver_sql(sql, params)
+    sql = f"INSERT INTO {suppression.name} (hash, kind, batch) " + (select or f"VALUES ({mark}, {mark}, {mark})")
+    if connection.dialect.name in ("sqlite", "postgresql"):
+        return sql + " ON CONFLICT (hash) DO NOTHING"
+    return sql + " ON DUPLICATE KEY UPDATE hash = hash"  # not INSERT IGNORE: it hides real errors as warnings
 
 
-def _insert_hashes(connection: sa.Connection, hashes: list[str], fixed: tuple) -> None:
+def _insert_ignore(connection: sa.Connection, batch: int, pairs: list[tuple[str, str]]) -> None:
+    """Insert (hash, kind) pairs of one batch row with one executemany; listed hashes are skipped."""
+    # Plain DBAPI executemany: SQLAlchemy's per-row parameter processing costs more than the insert.
+    connection.exec_driver_sql(_insert_sql(connection), [(h, kind, batch) for h, kind in pairs])
+
+
+def _insert_hashes(connection: sa.Connection, hashes: list[str], kind: str, batch: int) -> None:
     """Insert many pseudonyms of one kind with one set-based statement; listed ones are skipped.
 
-    ``fixed`` is (kind, reason, tenant, source, created_at). The hashes travel as ONE parameter
-    (a JSON array on SQLite, an array on PostgreSQL) that the database unpacks itself, so the
-    statement runs without the Python interpreter; on MariaDB it is an executemany.
+    The hashes travel as ONE parameter (a JSON array on SQLite, an array on PostgreSQL) that the
+    database unpacks itself, so the statement runs without the Python interpreter; on MariaDB it
+    is an executemany.
     """
-    kind, reason, tenant, source, at = fixed
     dialect = connection.dialect.name
-    # Table and column names are this module's constants; values travel as parameters.
-    target = f"INSERT INTO {suppression.name} ({', '.join(_COLUMNS)}) "
     if dialect == "sqlite":
-        sql = (target + "SELECT value, ?, substr(value, 4, 6), ?, ?, ?, ? FROM json_each(?) WHERE true "  # noqa: S608
-               "ON CONFLICT (hash) DO NOTHING")
-        connection.exec_driver_sql(sql, (kind, reason, tenant, source, at.isoformat(sep=" "),
-                                         json.dumps(sorted(hashes))))
+        # "WHERE true": SQLite's parser needs it before ON CONFLICT after a SELECT
+        sql = _insert_sql(connection, "SELECT value, ?, ? FROM json_each(?) WHERE true")
+        connection.exec_driver_sql(sql, (kind, batch, json.dumps(sorted(hashes))))
     elif dialect == "postgresql":
-        sql = (target + "SELECT h, %s, substr(h, 4, 6), %s, %s, %s, %s FROM unnest(%s::text[]) AS h "  # noqa: S608
-               "ON CONFLICT (hash) DO NOTHING")
-        connection.exec_driver_sql(sql, (kind, reason, tenant, source, at, sorted(hashes)))
+        sql = _insert_sql(connection, "SELECT h, %s, %s FROM unnest(%s::text[]) AS h")
+        connection.exec_driver_sql(sql, (kind, batch, sorted(hashes)))
     else:
-        _insert_ignore(connection, [(h, kind, h[3:9], reason, tenant, source, at) for h in sorted(hashes)])
+        _insert_ignore(connection, batch, [(h, kind) for h in sorted(hashes)])
 
 
 class SuppressionWriter:
@@ -135,6 +142,7 @@ class SuppressionWriter:
         self._unsent: dict[str, list[str]] = {}  # kind → pseudonyms not yet handed to the thread
         self._batch: list[str] = []  # every pseudonym of the batch, to count them
         self._at = utcnow()
+        self._batch_id: int | None = None  # the open transaction's batch row (inline: the caller's)
 
     def sink(self, kind: str) -> Callable[[str], None]:
         """The callable that takes each pseudonym of identity ``kind`` (called once per row)."""
@@ -190,6 +198,8 @@ class SuppressionWriter:
             unsent.clear()  # in place: the sinks hold these lists
         self._batch = []
         self._at = utcnow()
+        if self._pool is None:
+            self._batch_id = None
 
     def _send(self, kind: str, connection: sa.Connection | None = None) -> None:
         unsent = self._unsent[kind]
@@ -198,12 +208,13 @@ class SuppressionWriter:
         hashes = unsent[:]
         unsent.clear()
         self._batch += hashes
-        reason, tenant, source = self._fixed
-        fixed = (kind, reason, tenant, source, self._at)
+        shared = (*self._fixed, self._at)
         if self._pool is None:
-            _insert_hashes(connection, hashes, fixed)
+            if self._batch_id is None:
+                self._batch_id = new_batch(connection, shared)
+            _insert_hashes(connection, hashes, kind, self._batch_id)
         else:
-            self._pending.append(self._pool.submit(self._insert, hashes, fixed))
+            self._pending.append(self._pool.submit(self._insert, hashes, kind, shared))
 
     def _wait(self) -> None:
         pending, self._pending = self._pending, []
@@ -213,18 +224,19 @@ class SuppressionWriter:
             raise first
 
     # -- on the worker thread --
-    def _insert(self, hashes: list[str], fixed: tuple) -> None:
+    def _insert(self, hashes: list[str], kind: str, shared: tuple) -> None:
         if self._store is None:
             self._store = self._engine.connect()
             # Each commit synced (the store's own commits skip the fsync under WAL): the entries
             # must be on disk before the target batch commits, or a power loss could keep the
             # pseudonym and lose its entry. Checkpoints wait for gaps between batches.
             self._bulk = self._settings.enter_context(bulk_writes(self._store, synchronous="FULL"))
-        if not self._store.in_transaction():
-            self._store.begin()
-            self._failed = False
         try:
-            _insert_hashes(self._store, hashes, fixed)
+            if not self._store.in_transaction():
+                self._store.begin()
+                self._failed = False
+                self._batch_id = new_batch(self._store, shared)
+            _insert_hashes(self._store, hashes, kind, self._batch_id)
         except BaseException:
             self._failed = True  # the batch's commit becomes a rollback
             raise
@@ -270,7 +282,7 @@ def entries_for(tutela, hashes: list[str]) -> list[dict]:
     """The suppression rows of these hashes (for the authority lookup)."""
     if not hashes:
         return []
-    query = sa.select(suppression).where(suppression.c.hash.in_(hashes)).order_by(suppression.c.created_at)
+    query = entries_select().where(suppression.c.hash.in_(hashes)).order_by("created_at", suppression.c.hash)
     with tutela.store.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 

@@ -312,7 +312,7 @@ def _store_reads(by_tenant: bool) -> dict[str, sa.Select]:
     work, which cost more than the SQLite query itself.
     """
     from tutela.consent.tables import ledger, restrictions
-    from tutela.erasure.tables import suppression
+    from tutela.erasure.tables import entries_select, suppression
     from tutela.requests.tables import requests
 
     keys = sa.bindparam("keys", expanding=True)
@@ -328,8 +328,8 @@ def _store_reads(by_tenant: bool) -> dict[str, sa.Select]:
     if by_tenant:
         tables = {"consent_history": ledger, "restrictions": restrictions, "requests": requests}
         reads = {name: query.where(tables[name].c.tenant == sa.bindparam("tenant")) for name, query in reads.items()}
-    reads["suppression"] = sa.select(suppression).where(
-        suppression.c.hash.in_(sa.bindparam("hashes", expanding=True))).order_by(suppression.c.created_at)
+    reads["suppression"] = entries_select().where(
+        suppression.c.hash.in_(sa.bindparam("hashes", expanding=True))).order_by("created_at", suppression.c.hash)
     return reads
 
 
