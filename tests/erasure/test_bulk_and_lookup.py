@@ -151,3 +151,47 @@ def test_tenant_erasure_removes_only_that_tenant(app):
     assert rows(engine, ledger)  # no tenant column: untouched
     assert result.receipt["tenant"] == "acme"
     assert tutela.audit.query(action="erasure.tenant", tenant="acme")
+
+
+def test_batches_sized_by_time_unless_a_size_is_given(db_url, store_url, tmp_path, monkeypatch):
+    """No batch size in the policy: batches grow while they take less than the target; a size
+    given (argument or policy) keeps every batch that size."""
+    import tutela.erasure.pseudonymize as bulk
+    from world import policy_text
+
+    engine = create_schema(db_url)
+    populate(engine, users=30)  # 20 unsubscribed or bounced
+    text = policy_text(db_url, store_url).replace(", batch_size: 5000", "")
+    tutela = make_tutela(db_url, store_url, tmp_path, text=text)
+    sizers = []
+    original = bulk._batch_sizer
+
+    def small_start(*args):
+        sizer = original(*args)
+        if sizer.minimum != sizer.maximum:  # adaptive: start at 2 so the growth shows on 20 rows
+            sizer.size = sizer.minimum = 2
+        sizers.append(sizer)
+        return sizer
+    monkeypatch.setattr(bulk, "_batch_sizer", small_start)
+    monkeypatch.setattr(bulk, "DEFAULT_TARGET_SECONDS", 60.0)
+    monkeypatch.setitem(bulk.TARGET_SECONDS, "sqlite", 60.0)
+    try:
+        seen: list[int] = []
+        result = pseudonymize(tutela, "newsletter_contacts", WHERE, actor="test", progress=seen.append)
+        assert result.total == 20 and seen == [2, 6, 12]  # x3 while far under the target
+        hashed = {r["email"] for r in rows(engine, newsletter_contacts,
+                                           newsletter_contacts.c.status.in_(["unsubscribed", "bounced"]))}
+        assert len(hashed) == 20 and all(h.startswith("t1:") for h in hashed)
+        with pytest.raises(InvalidInput, match="1 or more"):
+            pseudonymize(tutela, "newsletter_contacts", WHERE, actor="test", batch_size=0)
+    finally:
+        tutela.close()
+    fixed = make_tutela(db_url, store_url, tmp_path, batch=7)  # written in the policy
+    try:
+        assert bulk._batch_sizer(fixed, None, 0.001).size == 7
+        sizer = bulk._batch_sizer(fixed, 3, 0.001)  # the argument wins
+        sizer.record(3, 5.0)  # far over the target: a fixed size stays
+        assert sizer.size == 3
+    finally:
+        fixed.close()
+        engine.dispose()

@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tutela.store.bulk import bulk_writes
+from tutela.store.bulk import GROWTH, BatchSizer, bulk_writes
 
 #: Each batch transaction aims at this length; a busy machine can make one batch several times
 #: slower than the last. SQLite and PostgreSQL aim at half the 200 ms limit: every batch pays a
@@ -41,28 +41,6 @@ TARGET_SECONDS = {"sqlite": 0.1, "postgresql": 0.1}
 DEFAULT_TARGET_SECONDS = 0.05
 #: The promised upper bound of one batch transaction (SPEC §4); slower batches are counted.
 LIMIT_SECONDS = 0.2
-#: How much a window may grow or shrink from one batch to the next.
-GROWTH = (0.5, 1.5)
-
-
-class BatchSizer:
-    """Adapts the number of rows per batch so a batch transaction takes about ``target`` seconds."""
-
-    def __init__(self, start: int, target: float = DEFAULT_TARGET_SECONDS, minimum: int = 50,
-                 maximum: int = 500_000):
-        self.minimum = max(1, min(minimum, start))
-        self.size = max(self.minimum, min(start, maximum))
-        self.target = target
-        self.maximum = maximum
-
-    def record(self, rows: int, elapsed: float) -> None:
-        """Learn from one batch: ``rows`` touched in ``elapsed`` seconds of transaction time."""
-        if rows < self.size and elapsed < self.target:
-            return  # a short last batch says nothing about the rate
-        factor = min(GROWTH[1], max(GROWTH[0], self.target / max(elapsed, 1e-4)))
-        self.size = int(max(self.minimum, min(self.maximum, self.size * factor)))
-
-
 @dataclass
 class Batch:
     """One committed batch: rows touched and how long its write transaction took."""

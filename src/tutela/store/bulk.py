@@ -33,6 +33,27 @@ CHECKPOINT_PAGES = 16384
 CHECKPOINT_SHARE = 0.25
 #: page cache of a bulk run's connection (SQLite's default is 2,000 KiB)
 CACHE_KIB = 262144
+#: How much a batch may grow or shrink from one batch to the next (by default).
+GROWTH = (0.5, 1.5)
+
+
+class BatchSizer:
+    """Adapts the number of rows per batch so a batch transaction takes about ``target`` seconds."""
+
+    def __init__(self, start: int, target: float, minimum: int = 50, maximum: int = 500_000,
+                 growth: tuple[float, float] = GROWTH):
+        self.minimum = max(1, min(minimum, start))
+        self.size = max(self.minimum, min(start, maximum))
+        self.target = target
+        self.maximum = maximum
+        self.growth = growth
+
+    def record(self, rows: int, elapsed: float) -> None:
+        """Learn from one batch: ``rows`` touched in ``elapsed`` seconds of transaction time."""
+        if rows < self.size and elapsed < self.target:
+            return  # a short last batch says nothing about the rate
+        factor = min(self.growth[1], max(self.growth[0], self.target / max(elapsed, 1e-4)))
+        self.size = int(max(self.minimum, min(self.maximum, self.size * factor)))
 
 
 class BulkWrites:
