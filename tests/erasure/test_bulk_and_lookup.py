@@ -156,8 +156,9 @@ def test_tenant_erasure_removes_only_that_tenant(app):
 def test_batches_sized_by_time_unless_a_size_is_given(db_url, store_url, tmp_path, monkeypatch):
     """No batch size in the policy: batches grow while they take less than the target; a size
     given (argument or policy) keeps every batch that size."""
-    import tutela.erasure.pseudonymize as bulk
     from world import policy_text
+
+    import tutela.erasure.pseudonymize as bulk
 
     engine = create_schema(db_url)
     populate(engine, users=30)  # 20 unsubscribed or bounced

@@ -214,12 +214,17 @@ def test_an_append_only_table_is_walked_along_the_index_of_its_from_column(db_ur
     from tutela.retention import batches
 
     orders = []
-    original = batches._keyset_batches
+    original, original_time = batches._keyset_batches, batches._time_batches
     def spy(conn, keys, *args, **kwargs):
         orders.append([getattr(key, "name", None) or key.clause.name for key in keys])
         return original(conn, keys, *args, **kwargs)
 
+    def time_spy(conn, column, *args, **kwargs):
+        orders.append(["time windows", column.name])
+        return original_time(conn, column, *args, **kwargs)
+
     monkeypatch.setattr(batches, "_keyset_batches", spy)
+    monkeypatch.setattr(batches, "_time_batches", time_spy)
     # Like a log: ids and timestamps grow together; the oldest 1,500 of 3,000 rows are due.
     rows = [{"id": i, "status": "x", "created_at": NOW - timedelta(days=3000 - i), "email": None,
              "note": "n" * 40} for i in range(1, 3001)]
@@ -228,7 +233,40 @@ def test_an_append_only_table_is_walked_along_the_index_of_its_from_column(db_ur
     [planned] = plan_retention(tutela, now=AWARE_NOW)
     [result] = run_retention(tutela, now=AWARE_NOW)
     assert planned.rows == result.rows == 1499 and result.batches >= 2
-    if db_url.startswith(("sqlite", "postgresql")):
+    if db_url.startswith("sqlite"):
         assert orders == [["created_at", "id"]]
+    elif db_url.startswith("postgresql"):  # one range scan per batch, no n-th key lookup
+        assert orders == [["time windows", "created_at"]]
     assert [r[0] for r in table_rows(db_url)] == list(range(1500, 3001))
+    tutela.close()
+
+
+def test_time_windows_cross_gaps_and_ties_and_keep_the_condition(pg_url, tmp_path, monkeypatch):
+    """PostgreSQL, append-only: windows of time along the index. A long empty stretch is jumped,
+    rows sharing one timestamp fall in exactly one window, and the rule's condition holds."""
+    from tutela.retention import batches
+
+    windows: list[int] = []
+    original = batches._time_batches
+    monkeypatch.setattr(batches, "_time_batches",
+                        lambda *a, **k: (windows.append(1), original(*a, **k))[1])
+    rows, next_id = [], 1
+    for days, count in ((3000, 400), (1200, 300), (10, 100)):  # a 1,800-day gap; the last block is fresh
+        for i in range(count):
+            age = timedelta(days=days) - timedelta(minutes=10 * (i // 3))  # three rows per timestamp
+            rows.append({"id": next_id, "status": ("completed", "running")[next_id % 5 == 0],
+                         "created_at": NOW - age, "email": None, "note": f"{next_id:<150}"})  # 25+ pages
+            next_id += 1
+    fill(pg_url, rows)
+    spared = [r for r in table_rows(pg_url) if r[1] == "running" or r[0] > 700]
+    tutela = _policy(tmp_path, pg_url, batch_size=25, where={"column": "status", "op": "eq", "value": "completed"})
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert windows == [1]
+    assert planned.rows == result.rows == 560 and result.status == "done" and result.batches >= 4
+    # crossing the 1,800-day gap in windows of hours growing at most 1.5x would take 20+ batches
+    assert result.batches <= 15
+    assert checksum(table_rows(pg_url)) == checksum(spared)
+    [again] = run_retention(tutela, now=AWARE_NOW)
+    assert again.rows == 0
     tutela.close()
