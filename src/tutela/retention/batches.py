@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tutela.store.bulk import GROWTH, BatchSizer, bulk_writes
+from tutela.store.bulk import BatchSizer, bulk_writes, growth_factor
 
 #: Each batch transaction aims at this length; a busy machine can make one batch several times
 #: slower than the last. SQLite and PostgreSQL aim at half the 200 ms limit: every batch pays a
@@ -208,15 +208,10 @@ def _range_batches(conn: sa.Connection, ranges: PhysicalRanges, due: sa.ColumnEl
     width, low = ranges.start_width, ranges.first
     while low < ranges.end and not should_stop():
         high = min(low + width, ranges.end)
-        window = sa.and_(ranges.clause(low, high), due)
-        started = time.perf_counter()
-        with conn.begin():
-            _relax_commit(conn)
-            rows = max(write(conn, window), 0)
-        elapsed = time.perf_counter() - started
-        yield Batch(rows, elapsed)
+        batch = _write_batch(conn, write, sa.and_(ranges.clause(low, high), due))
+        yield batch
         low = high
-        width = max(1, int(width * min(GROWTH[1], max(GROWTH[0], target / max(elapsed, 1e-4)))))
+        width = max(1, int(width * growth_factor(target, batch.seconds)))
 
 
 def _time_batches(conn: sa.Connection, column: sa.Column, due: sa.ColumnElement[bool],
@@ -238,22 +233,29 @@ def _time_batches(conn: sa.Connection, column: sa.Column, due: sa.ColumnElement[
     width = max(nth - low, timedelta(microseconds=1)) if nth is not None else None
     while not should_stop():
         window = sa.and_(column >= low, due) if width is None else sa.and_(column >= low, column < low + width, due)
-        started = time.perf_counter()
-        with conn.begin():
-            _relax_commit(conn)
-            rows = max(write(conn, window), 0)
-        elapsed = time.perf_counter() - started
-        yield Batch(rows, elapsed)
+        batch = _write_batch(conn, write, window)
+        yield batch
         if width is None:
             return  # one window held every due row
-        if rows:
+        if batch.rows:
             low += width
         else:  # an empty stretch of time: on to the next due row
             low = conn.execute(ordered.where(column >= low + width).limit(1)).scalar()
             conn.rollback()
             if low is None:
                 return
-        width = max(width * min(GROWTH[1], max(GROWTH[0], target / max(elapsed, 1e-4))), timedelta(microseconds=1))
+        width = max(width * growth_factor(target, batch.seconds), timedelta(microseconds=1))
+
+
+def _write_batch(conn: sa.Connection, write: Callable[[sa.Connection, sa.ColumnElement[bool]], int],
+                 window: sa.ColumnElement[bool]) -> Batch:
+    """One batch: ``write`` over ``window`` in its own transaction, timed."""
+    started = time.perf_counter()
+    with conn.begin():
+        _relax_commit(conn)
+        rows = max(write(conn, window), 0)
+    return Batch(rows, time.perf_counter() - started)
+
 
 
 def _keyset_batches(conn: sa.Connection, keys: list[Any], due: sa.ColumnElement[bool],
@@ -268,14 +270,10 @@ def _keyset_batches(conn: sa.Connection, keys: list[Any], due: sa.ColumnElement[
         conn.rollback()  # end the read transaction: nothing is held between batches
         if upper is None:
             return
-        started = time.perf_counter()
-        with conn.begin():
-            _relax_commit(conn)
-            rows = max(write(conn, sa.and_(_at_most(keys, upper), window)), 0)
-        elapsed = time.perf_counter() - started
-        sizer.record(rows, elapsed)
+        batch = _write_batch(conn, write, sa.and_(_at_most(keys, upper), window))
+        sizer.record(batch.rows, batch.seconds)
         last = upper
-        yield Batch(rows, elapsed)
+        yield batch
 
 
 def _upper_key(conn: sa.Connection, keys: list[Any], window: sa.ColumnElement[bool],

@@ -52,8 +52,13 @@ class BatchSizer:
         """Learn from one batch: ``rows`` touched in ``elapsed`` seconds of transaction time."""
         if rows < self.size and elapsed < self.target:
             return  # a short last batch says nothing about the rate
-        factor = min(self.growth[1], max(self.growth[0], self.target / max(elapsed, 1e-4)))
-        self.size = int(max(self.minimum, min(self.maximum, self.size * factor)))
+        self.size = int(max(self.minimum, min(self.maximum, self.size * growth_factor(self.target, elapsed,
+                                                                                       self.growth))))
+
+
+def growth_factor(target: float, elapsed: float, growth: tuple[float, float] = GROWTH) -> float:
+    """How much the next batch may grow (or shrink) after one that took ``elapsed`` seconds."""
+    return min(growth[1], max(growth[0], target / max(elapsed, 1e-4)))
 
 
 class BulkWrites:
