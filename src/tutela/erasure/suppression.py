@@ -65,10 +65,10 @@ def add_entries(tutela, entries: Iterable[dict], *, connection: sa.Connection | 
 
 def _insert_groups(connection: sa.Connection, groups: dict[tuple, list[tuple[str, str]]]) -> None:
     for shared, pairs in groups.items():
-        _insert_ignore(connection, new_batch(connection, shared), sorted(pairs))  # index order: fewer splits
+        _insert_ignore(connection, _new_batch(connection, shared), sorted(pairs))  # index order: fewer splits
 
 
-def new_batch(connection: sa.Connection, shared: tuple) -> int:
+def _new_batch(connection: sa.Connection, shared: tuple) -> int:
     """A new ``tutela_suppression_batch`` row for (reason, tenant, source, created_at); its id."""
     reason, tenant, source, at = shared
     inserted = connection.execute(suppression_batch.insert().values(
@@ -211,7 +211,7 @@ class SuppressionWriter:
         shared = (*self._fixed, self._at)
         if self._pool is None:
             if self._batch_id is None:
-                self._batch_id = new_batch(connection, shared)
+                self._batch_id = _new_batch(connection, shared)
             _insert_hashes(connection, hashes, kind, self._batch_id)
         else:
             self._pending.append(self._pool.submit(self._insert, hashes, kind, shared))
@@ -235,7 +235,7 @@ class SuppressionWriter:
             if not self._store.in_transaction():
                 self._store.begin()
                 self._failed = False
-                self._batch_id = new_batch(self._store, shared)
+                self._batch_id = _new_batch(self._store, shared)
             _insert_hashes(self._store, hashes, kind, self._batch_id)
         except BaseException:
             self._failed = True  # the batch's commit becomes a rollback
