@@ -166,9 +166,9 @@ def test_postgresql_batch_rows_are_locked_while_their_pseudonyms_are_read(pg_url
     original, original_update = bulk._hash_by_reader, bulk.apply_work
     tried = threading.Event()
 
-    def update_after_the_try(*args):
+    def update_after_the_try(*args, **kwargs):
         tried.wait(10)  # the UPDATE (worker thread) starts only once the change was tried
-        return original_update(*args)
+        return original_update(*args, **kwargs)
 
     def reader_then_try_a_change(reader, work, fields, in_batch, context, writer):
         batch_ids = [r[0] for r in reader.execute(sa.select(work.primary_key()).where(in_batch))]
@@ -196,3 +196,41 @@ def test_postgresql_batch_rows_are_locked_while_their_pseudonyms_are_read(pg_url
     engine.dispose()
     assert outcomes == ["locked", "locked"] and result.total == 8
     assert emails <= listed  # every pseudonym written is on the list
+
+
+def test_postgresql_values_only_python_can_hash_are_finished_only_in_batches_that_have_them(pg_url, tmp_path,
+                                                                                          monkeypatch):
+    """pgcrypto hashes printable ASCII; a batch whose reader met other values gets Python's pass,
+    the others skip it. Every row ends as Python's keyed hash, and every hash is listed."""
+    import tutela.erasure.pseudonymize as bulk
+    from tutela.actions.context import ActionContext as Context
+
+    engine = create_schema(pg_url)
+    populate(engine, users=12)  # 8 unsubscribed or bounced: ids 1, 2, 4, 5, 7, 8, 10, 11
+    originals = {7: " Zoë@Exämple.org", 8: "ÅSA@example.org ", 2: "  Mixed.Case@Example.ORG"}
+    with engine.begin() as conn:
+        for row_id, email in originals.items():
+            conn.execute(newsletter_contacts.update().where(newsletter_contacts.c.id == row_id).values(email=email))
+    tutela = make_tutela(pg_url, f"sqlite:///{tmp_path / 'store.db'}", tmp_path, batch=4)
+    finished: list[list[int]] = []
+    original = bulk.finish_in_python
+
+    def spy(conn, work, in_batch, context, *args):
+        finished.append(sorted(conn.execute(sa.select(work.primary_key()).where(in_batch)).scalars()))
+        return original(conn, work, in_batch, context, *args)
+    monkeypatch.setattr(bulk, "finish_in_python", spy)
+    try:
+        result = pseudonymize(tutela, "newsletter_contacts", "status=unsubscribed,bounced", actor="test")
+        listed = set(_listed(tutela))
+        key_id = tutela.keyring.current_hash_key_id
+        context = Context("postgresql", tutela.keyring.hash_key(key_id), key_id, kind="email")
+    finally:
+        tutela.close()
+    targets = newsletter_contacts.c.status.in_(["unsubscribed", "bounced"])
+    after = {row["id"]: row["email"] for row in rows(engine, newsletter_contacts, targets)}
+    engine.dispose()
+    assert result.total == 8 and finished == [[7, 8, 10, 11]]  # batches [1 2 4 5] and [7 8 10 11]
+    for row_id, email in after.items():
+        wanted = context.hash_value(originals.get(row_id, f"user{row_id}@example.org"))
+        assert email == wanted, row_id
+    assert set(after.values()) == listed

@@ -17,8 +17,9 @@ from tutela.crypto.hashing import is_keyed_hash
 
 #: ``t1:`` + 6 hex key id + ``:`` + 64 hex
 KEYED_HASH_LENGTH = 74
-#: what a keyed hash looks like to SQL (``is_keyed_hash`` checks the full shape in Python)
-KEYED_HASH_LIKE = "t1:%"
+#: how a keyed hash starts, and what it looks like to SQL (``is_keyed_hash`` checks the full shape)
+KEYED_HASH_PREFIX = "t1:"
+KEYED_HASH_LIKE = KEYED_HASH_PREFIX + "%"
 #: values whose SQL normalisation (trim, lower) equals Python's (NFC, strip, lower)
 PRINTABLE_ASCII = "^[ -~]*$"
 

@@ -103,13 +103,17 @@ class TableWork:
 
 
 def apply_work(connection: sa.Connection, work: TableWork, where: sa.ColumnElement[bool],
-               context: ActionContext) -> int:
-    """Apply ``work`` to the rows matching ``where``; return how many rows were changed."""
-    return apply_work_returning(connection, work, where, context)[0]
+               context: ActionContext, *, finish: bool = True) -> int:
+    """Apply ``work`` to the rows matching ``where``; return how many rows were changed.
+
+    ``finish=False`` leaves the values that only Python can compute (see :func:`finish_in_python`)
+    to the caller, who knows whether there are any.
+    """
+    return apply_work_returning(connection, work, where, context, finish=finish)[0]
 
 
 def apply_work_returning(connection: sa.Connection, work: TableWork, where: sa.ColumnElement[bool],
-                         context: ActionContext, columns: tuple[str, ...] = ()
+                         context: ActionContext, columns: tuple[str, ...] = (), *, finish: bool = True
                          ) -> tuple[int, dict[str, list] | None]:
     """Like :func:`apply_work`, also returning the new values of ``columns`` in the changed rows.
 
@@ -124,16 +128,13 @@ def apply_work_returning(connection: sa.Connection, work: TableWork, where: sa.C
     pending = sa.and_(where, work.pending(context))
     sql_sets: dict[str, Any] = {}
     in_python: list[FieldWork] = []  # no SQL form here: every pending value is computed in Python
-    partial: list[FieldWork] = []  # SQL form for most values; Python finishes the rest
     for f in work.fields:
         field_context = context.for_kind(f.kind)
         expression = f.action.sql_value(table.c[f.column], field_context)
         if expression is None:
             in_python.append(f)
             continue
-        sql_sets[f.column] = expression
-        if not f.action.sql_complete(field_context):
-            partial.append(f)
+        sql_sets[f.column] = expression  # where the SQL form is partial, finish_in_python does the rest
     collected: dict[str, list] | None = None
     if in_python:
         pk = work.primary_key()
@@ -155,9 +156,23 @@ def apply_work_returning(connection: sa.Connection, work: TableWork, where: sa.C
         collected = {c: [row[i] for row in values] for i, c in enumerate(columns)}
     else:
         changed = connection.execute(sa.update(table).where(pending).values(sql_sets)).rowcount
-    for f in partial:
+    if finish:
+        finish_in_python(connection, work, where, context, collected)
+    if collected is None and columns:
+        return changed, None
+    return changed, collected or {c: [] for c in columns}
+
+
+def finish_in_python(connection: sa.Connection, work: TableWork, where: sa.ColumnElement[bool],
+                     context: ActionContext, collected: dict[str, list] | None = None) -> None:
+    """After the UPDATE: the values its SQL form left to Python (e.g. non-ASCII e-mails hashed on
+    PostgreSQL), read, computed and written back; their new values are added to ``collected``."""
+    table = work.table
+    for f in work.fields:
         field_context = context.for_kind(f.kind)
         column = table.c[f.column]
+        if f.action.sql_value(column, field_context) is None or f.action.sql_complete(field_context):
+            continue  # no SQL form (done in Python already), or the SQL form did every value
         left = f.action.python_rows(column, field_context)
         pk = work.primary_key()
         query = sa.select(pk, column).where(where, f.action.pending(column, field_context))
@@ -167,9 +182,6 @@ def apply_work_returning(connection: sa.Connection, work: TableWork, where: sa.C
         _write_values(connection, table, pk, column, changes)
         if collected is not None and f.column in collected:
             collected[f.column] += [v for _, v in changes]
-    if collected is None and columns:
-        return changed, None
-    return changed, collected or {c: [] for c in columns}
 
 
 def _write_values(connection: sa.Connection, table: sa.Table, pk: sa.Column, column: sa.Column,

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from tutela.actions.builtin import KEYED_HASH_LIKE, HashAction
+from tutela.actions.builtin import KEYED_HASH_LIKE, KEYED_HASH_PREFIX, HashAction
 from tutela.actions.context import ActionContext
 from tutela.crypto.hashing import is_keyed_hash
-from tutela.erasure.apply import TableWork, apply_work, apply_work_returning
+from tutela.erasure.apply import TableWork, apply_work, apply_work_returning, finish_in_python
 from tutela.erasure.receipts import make_receipt, write_receipt
 from tutela.erasure.result import ErasureResult
 from tutela.erasure.suppression import SuppressionWriter, check_reason
@@ -222,15 +222,18 @@ def _run_batch(conn, work: TableWork, in_batch, context: ActionContext, writer: 
     """
     _hash_before_update(conn, work, computed, in_batch, context, writer)
     if worker is not None:
-        update = worker.submit(apply_work, conn, work, in_batch, context)
+        update = worker.submit(apply_work, conn, work, in_batch, context, finish=False)
         try:
             # The reader sees the rows as committed, i.e. before this batch's UPDATE.
-            _hash_by_reader(reader, work, hashed, in_batch, reader_context, writer)
+            left_to_python = _hash_by_reader(reader, work, hashed, in_batch, reader_context, writer)
             listed = writer.commit()
         except BaseException:
             update.exception()  # let the UPDATE finish before its transaction rolls back
             raise
-        return update.result(), listed
+        done = update.result()
+        if left_to_python:  # the reader met values the UPDATE's SQL cannot hash: Python writes them
+            finish_in_python(conn, work, in_batch, context)
+        return done, listed
     if context.is_sqlite and all(f.action.sql_complete(context.for_kind(f.kind)) for f in hashed):
         # tutela_hash hands every identifier it hashes to the writer, whose thread inserts them
         # while the UPDATE goes on: nothing is read back
@@ -247,13 +250,16 @@ def _run_batch(conn, work: TableWork, in_batch, context: ActionContext, writer: 
 
 
 def _hash_by_reader(reader, work: TableWork, fields, in_batch, context: ActionContext,
-                    writer: SuppressionWriter) -> None:
+                    writer: SuppressionWriter) -> bool:
     """Hand the writer the pseudonyms the batch's UPDATE is writing right now.
 
     The reader computes the same hash expression as the UPDATE (inside the database where it can,
     so on PostgreSQL the hashing runs in a third process) over the rows as committed; values the
-    SQL form leaves to Python are hashed here.
+    SQL form leaves to Python are hashed here. Returns whether there were any: only then does the
+    UPDATE's batch need :func:`~tutela.erasure.apply.finish_in_python` (its rows are locked, so
+    the reader saw what the UPDATE hashes).
     """
+    left_to_python = False
     for f in fields:
         column = work.table.c[f.column]
         field_context = context.for_kind(f.kind)
@@ -261,8 +267,13 @@ def _hash_by_reader(reader, work: TableWork, fields, in_batch, context: ActionCo
         query = sa.select(column if expression is None else expression).where(in_batch, f.action.pending(
             column, field_context))
         hash_value = field_context.hash_value  # a keyed hash comes back as it is
-        writer.add(f.kind, (hash_value(v) for v in reader.execute(query).scalars()))
+        values = reader.execute(query).scalars().all()
+        # pending rows only: what is not a keyed hash now is what the SQL form could not hash
+        left_to_python = left_to_python or not all(
+            isinstance(v, str) and v.startswith(KEYED_HASH_PREFIX) for v in values)
+        writer.add(f.kind, (hash_value(v) for v in values))
     reader.rollback()
+    return left_to_python
 
 
 def _hash_before_update(conn, work: TableWork, fields, in_batch, context: ActionContext,
