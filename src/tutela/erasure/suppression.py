@@ -39,9 +39,11 @@ def check_reason(reason: str) -> str:
 
 def entry(hashed: str, kind: str, reason: str, *, tenant: str | None = None, source: str | None = None,
           at: datetime | None = None) -> dict:
-    """One suppression row for an already computed keyed hash."""
-    return {"hash": hashed, "kind": kind, "key_id": hash_key_id(hashed), "reason": check_reason(reason),
-            "tenant": tenant, "source": source, "created_at": (at or utcnow())}
+    """One suppression entry for an already computed keyed hash (InvalidInput if it is not one;
+    its key id is read from the hash when reported, not stored)."""
+    hash_key_id(hashed)
+    return {"hash": hashed, "kind": kind, "reason": check_reason(reason), "tenant": tenant, "source": source,
+            "created_at": (at or utcnow())}
 
 
 def add_entries(tutela, entries: Iterable[dict], *, connection: sa.Connection | None = None) -> int:
