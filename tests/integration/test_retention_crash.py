@@ -30,6 +30,8 @@ pytestmark = pytest.mark.slow
 TRIALS = int(os.environ.get("TUTELA_CRASH_TRIALS", "5"))
 ROWS = 30_000
 CLI = [sys.executable, "-c", "from tutela.cli.main import main; main()"]
+SLICING_CLI = [sys.executable, "-c", "from tutela.retention import batches; batches.SLICE_ROWS = 1; "
+               "from tutela.cli.main import main; main()"]
 
 
 def _build_template(url: str) -> None:
@@ -87,8 +89,8 @@ def _count(url: str, where: sa.ColumnElement[bool] = sa.true()) -> int:
     return count
 
 
-def _run(policy: Path, tmp_path: Path) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "--policy", str(policy), "retention", "run", "--yes"], cwd=tmp_path,
+def _run(cli: list[str], policy: Path, tmp_path: Path) -> subprocess.Popen:
+    return subprocess.Popen([*cli, "--policy", str(policy), "retention", "run", "--yes"], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -112,6 +114,16 @@ def _kill_when_left(process: subprocess.Popen, url: str, due: sa.ColumnElement[b
 @pytest.mark.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("action", ["delete_rows", "erase_fields"])
 def test_kill_9_then_rerun_finishes_and_spares_the_rest(db_url, tmp_path, action):
+    _trials(db_url, tmp_path, action, CLI)
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_kill_9_amid_slices_of_time_then_rerun_finishes_and_spares_the_rest(db_url, tmp_path):
+    """SQLite cuts big tables' rowid ranges into slices of time; the same CLI, slicing this small table."""
+    _trials(db_url, tmp_path, "delete_rows", SLICING_CLI)
+
+
+def _trials(db_url: str, tmp_path: Path, action: str, cli: list[str]) -> None:
     _build_template(db_url)
     tables = {"sessions": {"purpose": "service",
                            "retention": {"after": "1y", "from": "created_at", "action": action},
@@ -126,11 +138,11 @@ def test_kill_9_then_rerun_finishes_and_spares_the_rest(db_url, tmp_path, action
         _reset(db_url)
         survivors = _checksum(db_url, EVEN)
         kill_at = int(ROWS // 2 * rng.uniform(0.1, 0.9))
-        process = _run(policy, tmp_path)
+        process = _run(cli, policy, tmp_path)
         killed += _kill_when_left(process, db_url, due, kill_at)
         # Whole batches only: every row is either untouched or fully processed.
         assert _count(db_url, HALF_ERASED) == 0
-        rerun = subprocess.run([*CLI, "--policy", str(policy), "retention", "run", "--yes"], cwd=tmp_path,
+        rerun = subprocess.run([*cli, "--policy", str(policy), "retention", "run", "--yes"], cwd=tmp_path,
                                capture_output=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr.decode()
         assert _count(db_url, due) == 0

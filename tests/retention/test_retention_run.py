@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 
+import pytest
 import sqlalchemy as sa
 from retention_helpers import NOW, checksum, fill, open_engine, rows_aged, table_rows, write_policy
 
@@ -269,4 +271,96 @@ def test_time_windows_cross_gaps_and_ties_and_keep_the_condition(pg_url, tmp_pat
     assert checksum(table_rows(pg_url)) == checksum(spared)
     [again] = run_retention(tutela, now=AWARE_NOW)
     assert again.rows == 0
+    tutela.close()
+
+
+def _scattered(url: str, count: int = 3000) -> list[tuple]:
+    """``count`` sessions whose due rows lie at random among the ids (half 400-799 days old); a
+    seventh still running; on SQLite a third of the timestamps written without microseconds, as text
+    an application's ``datetime('now')`` gives. Returns the rows a completed-only 1-year rule spares."""
+    def age(i: int) -> timedelta:
+        expired = (7919 * i) % 1000 < 500  # a fixed scatter, the same in every run
+        return timedelta(days=400 + i % 400) if expired else timedelta(days=i % 300, minutes=i)
+
+    rows = [{"id": i, "status": "running" if i % 7 == 0 else "completed", "created_at": NOW - age(i),
+             "email": None, "note": f"note {i}"} for i in range(1, count + 1)]
+    fill(url, rows)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE sessions SET created_at = substr(created_at, 1, 19) WHERE id % 3 = 0")
+            conn.exec_driver_sql("ANALYZE")  # statistics that make a slice's bounds look like an index range
+        engine.dispose()
+    return [r for r in table_rows(url) if r[1] != "completed" or (NOW - r[2]).days < 365]
+
+
+@pytest.mark.parametrize("where", [None, {"column": "status", "op": "eq", "value": "completed"}],
+                         ids=["every-row", "condition"])
+def test_sqlite_deletes_at_random_places_are_cut_into_slices_of_time_within_rowid_ranges(tmp_path, monkeypatch,
+                                                                                         where):
+    """Each rowid range is written once per slice of time, each window scans its rowid range (not the
+    index), and exactly the due rows go, whatever form their timestamps were written in."""
+    from tutela.retention import batches
+
+    monkeypatch.setattr(batches, "SLICE_ROWS", 1)  # slice even a small table
+    seen: list[list] = []
+    original = batches._range_batches
+    monkeypatch.setattr(batches, "_range_batches",
+                        lambda *a, **k: (seen.append(a[6]), original(*a, **k))[1])
+    runs = []
+    original_bulk = batches.bulk_writes
+
+    @contextmanager
+    def bulk_spy(*args, **kwargs):
+        with original_bulk(*args, **kwargs) as bulk:
+            runs.append(bulk)
+            yield bulk
+
+    monkeypatch.setattr(batches, "bulk_writes", bulk_spy)
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    spared = _scattered(url)
+    if where is None:
+        spared = [r for r in table_rows(url) if (NOW - r[2]).days < 365]
+    tutela = _policy(tmp_path, url, batch_size=200, **({"where": where} if where else {}))
+    engine = tutela.system_engine("app")
+    deletes: list[tuple[str, tuple]] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, params, *rest: deletes.append((statement, params))
+                    if statement.startswith("DELETE") else None)
+    [planned] = plan_retention(tutela, now=AWARE_NOW)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    [slices] = seen
+    assert len(slices) == batches.MAX_SLICES and all(part is not None for part in slices)
+    assert [bulk.max_log_pages for bulk in runs] == [batches.SLICED_LOG_PAGES]  # a shorter log between checkpoints
+    assert planned.rows == result.rows == 3000 - len(spared) and result.status == "done"
+    assert result.batches >= len(slices) and result.batches % len(slices) == 0  # whole ranges, every slice
+    assert checksum(table_rows(url)) == checksum(spared)
+    with sa.create_engine(url).connect() as conn:
+        for statement, params in deletes[:: max(1, len(deletes) // 5)]:
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+            assert "INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan, plan
+    tutela.close()
+
+
+def test_field_erasure_and_other_databases_keep_whole_ranges(db_url, tmp_path, monkeypatch):
+    """Slices pay only where a batch deletes index entries at random places: on SQLite, rows deleted."""
+    from tutela.retention import batches
+
+    monkeypatch.setattr(batches, "SLICE_ROWS", 1)
+    seen: list[list] = []
+    original = batches._range_batches
+    monkeypatch.setattr(batches, "_range_batches",
+                        lambda *a, **k: (seen.append(a[6]), original(*a, **k))[1])
+    _scattered(db_url, 600)
+    tutela = _policy(tmp_path, db_url, batch_size=100, action="erase_fields")
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert result.status == "done" and result.rows > 0
+    tutela.close()
+    tutela = _policy(tmp_path, db_url, batch_size=100)
+    [result] = run_retention(tutela, now=AWARE_NOW)
+    assert result.status == "done"
+    whole = [[part is None for part in slices] for slices in seen]
+    assert whole[0] == [True]  # erase_fields never slices
+    if not db_url.startswith("sqlite"):
+        assert whole[1:] in ([], [[True]])  # PostgreSQL, MariaDB: whole ranges (or no range walk at all)
     tutela.close()

@@ -19,11 +19,7 @@ def test_bulk_writes_checkpoint_between_batches_and_restore_the_setting(tmp_path
             with bulk_writes(conn) as bulk:
                 assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
                 conn.rollback()
-                for _ in range(20):
-                    with conn.begin():
-                        conn.exec_driver_sql("INSERT INTO t (v) VALUES (?)", [("x" * 3000,)] * 50)
-                    bulk.between_batches()
-                    assert not conn.in_transaction()
+                _twenty_batches(conn, bulk)
                 # the first checkpoint learns that a batch leaves ~50 pages: the next one waits for
                 # CHECKPOINT_PAGES of them, far beyond these 20 batches
                 assert bulk.checkpoints == 1
@@ -32,6 +28,32 @@ def test_bulk_writes_checkpoint_between_batches_and_restore_the_setting(tmp_path
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
             busy, log, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
             assert busy == 0 and log == copied  # the run's end leaves nothing uncopied
+    finally:
+        engine.dispose()
+
+
+def _twenty_batches(conn, bulk) -> None:
+    """20 committed batches of about 50 log pages each, each followed by ``between_batches``."""
+    for _ in range(20):
+        with conn.begin():
+            conn.exec_driver_sql("INSERT INTO t (v) VALUES (?)", [("x" * 3000,)] * 50)
+        bulk.between_batches()
+        assert not conn.in_transaction()
+
+
+def test_a_cap_on_the_log_checkpoints_sooner_than_the_database_size_asks(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            conn.commit()
+            with bulk_writes(conn) as bulk:
+                bulk.max_log_pages = 120  # about two batches
+                _twenty_batches(conn, bulk)
+                assert bulk.checkpoints >= 8  # without the cap: 1 (see the test above)
+                assert conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] < 3 * 50
+                conn.rollback()
     finally:
         engine.dispose()
 

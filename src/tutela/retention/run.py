@@ -93,7 +93,7 @@ def run_rule(tutela: Any, bound: BoundRule, *, now: datetime | None = None, batc
     try:
         for batch in run_batches(engine, bound.table, bound.due(cutoff), _writer(tutela, bound),
                                  batch_size or tutela.policy.engine.batch_size, should_stop,
-                                 order_column=bound.from_column):
+                                 order_column=bound.from_column, deletes=bound.work is None):
             result.rows += batch.rows
             result.batches += 1
             result.longest_batch_ms = max(result.longest_batch_ms, round(batch.seconds * 1000, 1))

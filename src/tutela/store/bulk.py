@@ -7,8 +7,10 @@ is off; :meth:`BulkWrites.between_batches` checkpoints (``PASSIVE``: it never bl
 application's readers or writers) outside any batch transaction, once the log holds about a
 quarter of the database's pages (at least :data:`CHECKPOINT_PAGES`) — a page that several batches
 change is then copied once, and the log stays well under the size one plain statement doing all
-the work would give it. The run also keeps up to :data:`CACHE_KIB` of pages in memory, so the
-scattered index pages each batch changes are read from the file once, not once per batch.
+the work would give it. A run whose batches seldom rewrite the same pages caps the log
+(:attr:`BulkWrites.max_log_pages`): a long log makes every commit slower. The run also keeps up
+to :data:`CACHE_KIB` of pages in memory, so the scattered index pages each batch changes are read
+from the file once, not once per batch.
 
 ``synchronous`` sets how batches reach the disk. ``"NORMAL"`` (WAL only) commits without an
 fsync: WAL stays consistent and a killed process loses nothing committed; only a power loss can
@@ -67,6 +69,8 @@ class BulkWrites:
     def __init__(self, connection: sa.Connection, wal: bool):
         self.connection = connection
         self._wal = wal
+        #: at most this many log pages between checkpoints, whatever the database's size (None: no cap)
+        self.max_log_pages: int | None = None
         self._every = 1  # batches between checkpoints, adapted to the pages they leave in the log
         self._since = 0
         self.checkpoints = 0
@@ -85,6 +89,8 @@ class BulkWrites:
         conn.rollback()
         self.checkpoints += 1
         limit = max(CHECKPOINT_PAGES, int(conn.exec_driver_sql("PRAGMA page_count").scalar() * CHECKPOINT_SHARE))
+        if self.max_log_pages is not None:
+            limit = min(limit, self.max_log_pages)
         conn.rollback()
         per_batch = max(1, pages) / self._since
         self._every = max(1, min(1000, int(limit / per_batch)))
