@@ -48,8 +48,8 @@ DEFAULT_TARGET_SECONDS = 0.05
 LIMIT_SECONDS = 0.2
 #: Slices of time per storage-order range (SQLite deletes, see :func:`_time_slices`):
 #: ``due rows / sqrt(rows * SLICE_ROWS)``, at most ``MAX_SLICES``. Fitted on 10,000,000 rows with
-#: 5,000,000 due at random: 7 to 12 slices were all within 4 % of each other (7.9 here), 1 slice
-#: took 1.6 times as long, 2 slices 1.5 times, 4 slices 1.1 times.
+#: 5,000,000 due at random (7.9 slices here): 7 to 12 slices took 32-35 s, 1 slice 56 s, 2 slices
+#: 51 s, 4 slices 37 s, 16 slices 38 s (one plain DELETE 40 s).
 SLICE_ROWS = 40_000
 MAX_SLICES = 16
 #: rows sampled (one rowid seek each) to estimate the due share and where the slices cut: enough
@@ -172,8 +172,8 @@ def _time_slices(conn: sa.Connection, table: sa.Table, column: sa.Column, due: s
     due rows lie at random, nearly every page of the index's due part; a slice of time touches few
     index pages but every table page. A window of a range *and* a slice touches few of both: each
     table page is rewritten once per slice instead of once, each due index page once per range
-    instead of once per batch (10,000,000 rows, 5,000,000 due at random: 0.85x a plain DELETE with
-    8 slices, 1.4x with none). The cut points are quantiles of sampled due values, compared as
+    instead of once per batch (10,000,000 rows, 5,000,000 due at random: 0.82-0.99x a plain DELETE
+    with 8 slices, 1.3-1.4x with none). The cut points are quantiles of sampled due values, compared as
     stored; the slices cover every value whatever the cut points, and every window still repeats
     ``due``. Returns ``[None]`` (no slicing) when too few rows are due to gain from it.
     """
