@@ -8,26 +8,16 @@ from tutela.store.bulk import bulk_writes
 from tutela.store.database import make_engine
 
 
-def test_bulk_writes_checkpoint_between_batches_and_restore_the_setting(tmp_path):
+@pytest.fixture
+def wal_conn(tmp_path):
+    """A connection to a SQLite file in WAL mode with an empty table ``t``."""
     engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
             conn.commit()
-            before = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-            with bulk_writes(conn) as bulk:
-                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
-                conn.rollback()
-                _twenty_batches(conn, bulk)
-                # the first checkpoint learns that a batch leaves ~50 pages: the next one waits for
-                # CHECKPOINT_PAGES of them, far beyond these 20 batches
-                assert bulk.checkpoints == 1
-                assert conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] > 19 * 50
-                conn.rollback()
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
-            busy, log, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
-            assert busy == 0 and log == copied  # the run's end leaves nothing uncopied
+            yield conn
     finally:
         engine.dispose()
 
@@ -41,21 +31,31 @@ def _twenty_batches(conn, bulk) -> None:
         assert not conn.in_transaction()
 
 
-def test_a_cap_on_the_log_checkpoints_sooner_than_the_database_size_asks(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-            conn.commit()
-            with bulk_writes(conn) as bulk:
-                bulk.max_log_pages = 120  # about two batches
-                _twenty_batches(conn, bulk)
-                assert bulk.checkpoints >= 8  # without the cap: 1 (see the test above)
-                assert conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] < 3 * 50
-                conn.rollback()
-    finally:
-        engine.dispose()
+def test_bulk_writes_checkpoint_between_batches_and_restore_the_setting(wal_conn):
+    conn = wal_conn
+    before = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    with bulk_writes(conn) as bulk:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        conn.rollback()
+        _twenty_batches(conn, bulk)
+        # the first checkpoint learns that a batch leaves ~50 pages: the next one waits for
+        # CHECKPOINT_PAGES of them, far beyond these 20 batches
+        assert bulk.checkpoints == 1
+        assert conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] > 19 * 50
+        conn.rollback()
+    assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == before
+    busy, log, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and log == copied  # the run's end leaves nothing uncopied
+
+
+def test_a_cap_on_the_log_checkpoints_sooner_than_the_database_size_asks(wal_conn):
+    conn = wal_conn
+    with bulk_writes(conn) as bulk:
+        bulk.max_log_pages = 120  # about two batches
+        _twenty_batches(conn, bulk)
+        assert bulk.checkpoints >= 8  # without the cap: 1 (see the test above)
+        assert conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()[1] < 3 * 50
+        conn.rollback()
 
 
 @pytest.mark.parametrize("journal, start, wanted, during", [("wal", 2, "NORMAL", 1), ("delete", 2, "NORMAL", 2),
