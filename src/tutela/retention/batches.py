@@ -52,8 +52,8 @@ LIMIT_SECONDS = 0.2
 #: 51 s, 4 slices 37 s, 16 slices 38 s (one plain DELETE 40 s).
 SLICE_ROWS = 40_000
 MAX_SLICES = 16
-#: rows sampled (one rowid seek each) to estimate the due share and where the slices cut: enough
-#: that slices hold about as many due rows each (a range's batches are sized by its slowest)
+#: rows sampled (rowid seeks, one statement) to estimate the due share and where the slices cut:
+#: enough that slices hold about as many due rows each (a range's batches are sized by its slowest)
 SLICE_SAMPLES = 2048
 #: A sliced run checkpoints its log once it holds this many pages (128 MiB at 4 KiB pages) even
 #: in a larger database: its batches rewrite fewer pages again, so a long log saves less copying
@@ -147,20 +147,32 @@ def _follows_storage_order(conn: sa.Connection, column: sa.Column, ranges: Physi
 
 
 def _sample(conn: sa.Connection, table: sa.Table, columns: list[Any], ranges: PhysicalRanges,
-            samples: int) -> list[sa.Row]:
-    """``columns`` of the first row at or after each of ``samples`` evenly spaced storage positions."""
+            samples: int) -> list[tuple]:
+    """``columns`` of the first row at or after each of ``samples`` evenly spaced storage positions.
+
+    Where positions are numbers (rowids, integer keys) one statement seeks every point; a
+    PostgreSQL ``ctid`` bound is a parameter, so there each point is its own (short) query.
+    """
     span = ranges.end - ranges.first
     count = min(samples, max(span, 0))
-    rows = []
-    for k in range(count):
-        point = ranges.first + span * k // count
-        query = sa.select(*columns).select_from(table).where(ranges.clause(point, ranges.end)).limit(1)
-        if ranges.position is not None:
-            query = query.order_by(ranges.position)
-        row = conn.execute(query).first()
-        if row is not None:
-            rows.append(row)
-    return rows
+    if ranges.position is None:
+        rows = []
+        for k in range(count):
+            query = sa.select(*columns).select_from(table).limit(1)
+            row = conn.execute(query.where(ranges.clause(ranges.first + span * k // count, ranges.end))).first()
+            if row is not None:
+                rows.append(tuple(row))
+        return rows
+    steps = sa.select(sa.literal(0).label("k")).cte("steps", recursive=True)
+    steps = steps.union_all(sa.select((steps.c.k + 1).label("k")).where(steps.c.k + 1 < count))
+    point = ranges.first + (steps.c.k * span) // count
+
+    def first_at_point(column: Any) -> sa.ScalarSelect:
+        return (sa.select(column).select_from(table).where(ranges.clause(point, ranges.end))
+                .order_by(ranges.position).limit(1).scalar_subquery())
+
+    query = sa.select(*(first_at_point(column) for column in [ranges.position, *columns])).select_from(steps)
+    return [tuple(row[1:]) for row in conn.execute(query) if row[0] is not None] if count else []
 
 
 def _time_slices(conn: sa.Connection, table: sa.Table, column: sa.Column, due: sa.ColumnElement[bool],
@@ -169,12 +181,12 @@ def _time_slices(conn: sa.Connection, table: sa.Table, column: sa.Column, due: s
 
     A batch deletes its rows from the table *and* from the ``from`` column's index, and its commit
     rewrites every page it touched into the WAL. A rowid range touches few table pages but, when the
-    due rows lie at random, nearly every page of the index's due part; a slice of time touches few
+    due rows lie at random, a large share of the index's due part; a slice of time touches few
     index pages but every table page. A window of a range *and* a slice touches few of both: each
     table page is rewritten once per slice instead of once, each due index page once per range
     instead of once per batch (10,000,000 rows, 5,000,000 due at random: 0.82-0.99x a plain DELETE
-    with 8 slices, 1.3-1.4x with none). The cut points are quantiles of sampled due values, compared as
-    stored; the slices cover every value whatever the cut points, and every window still repeats
+    with 8 slices, 1.3-1.4x with none). The cut points are quantiles of sampled due values, compared
+    as stored; the slices cover every value whatever the cut points, and every window still repeats
     ``due``. Returns ``[None]`` (no slicing) when too few rows are due to gain from it.
     """
     if round(math.sqrt(ranges.estimated_rows / SLICE_ROWS)) < 2:
@@ -277,8 +289,7 @@ def _many_due(conn: sa.Connection, table: sa.Table, due: sa.ColumnElement[bool],
 
 def _range_batches(conn: sa.Connection, ranges: PhysicalRanges, due: sa.ColumnElement[bool],
                    write: Callable[[sa.Connection, sa.ColumnElement[bool]], int], target: float,
-                   should_stop: Callable[[], bool],
-                   slices: list[sa.ColumnElement[bool] | None] | None = None) -> Iterator[Batch]:
+                   should_stop: Callable[[], bool], slices: list[sa.ColumnElement[bool] | None]) -> Iterator[Batch]:
     """Consecutive storage-order ranges, each written once per slice (one batch per range and slice).
 
     The ranges widen or narrow with the slowest batch of the last range.
@@ -287,7 +298,7 @@ def _range_batches(conn: sa.Connection, ranges: PhysicalRanges, due: sa.ColumnEl
     while low < ranges.end and not should_stop():
         high = min(low + width, ranges.end)
         slowest = 0.0
-        for part in slices or [None]:
+        for part in slices:
             if should_stop():
                 return
             window = ranges.clause(low, high) if part is None else sa.and_(ranges.clause(low, high), part)
